@@ -1,0 +1,124 @@
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fdtable.h"
+
+#define CHUNK_BITS 10
+#define CHUNK_SIZE (1u << CHUNK_BITS)
+#define CHUNK_COUNT 4096u /* fds up to 4M: beyond that, fail open */
+
+static _Atomic(struct clat_fd *) chunks[CHUNK_COUNT];
+
+static struct clat_fd *chunk_for(int fd, bool allocate)
+{
+	if (fd < 0 || (unsigned)fd >= CHUNK_SIZE * CHUNK_COUNT)
+		return NULL;
+	unsigned index = (unsigned)fd >> CHUNK_BITS;
+	struct clat_fd *chunk = atomic_load_explicit(&chunks[index], memory_order_acquire);
+	if (chunk != NULL || !allocate)
+		return chunk;
+
+	/* mmap, not malloc: hooks can run in a signal handler or a vfork
+	 * child, where malloc's locks are off limits. */
+	void *mem = mmap(NULL, CHUNK_SIZE * sizeof(struct clat_fd), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	struct clat_fd *expected = NULL;
+	if (!atomic_compare_exchange_strong(&chunks[index], &expected, mem)) {
+		munmap(mem, CHUNK_SIZE * sizeof(struct clat_fd));
+		return expected; /* another thread won the race */
+	}
+	return mem;
+}
+
+struct clat_fd *clat_fd_find(int fd)
+{
+	struct clat_fd *chunk = chunk_for(fd, false);
+	if (chunk == NULL)
+		return NULL;
+	struct clat_fd *rec = &chunk[(unsigned)fd & (CHUNK_SIZE - 1)];
+	return rec->state == CLAT_FD_NONE ? NULL : rec;
+}
+
+struct clat_fd *clat_fd_obtain(int fd)
+{
+	int saved_errno = errno;
+	struct clat_fd *chunk = chunk_for(fd, true);
+	errno = saved_errno;
+	return chunk == NULL ? NULL : &chunk[(unsigned)fd & (CHUNK_SIZE - 1)];
+}
+
+static void reset(struct clat_fd *rec)
+{
+	rec->state = CLAT_FD_NONE;
+	rec->bound = false;
+	rec->bound_port = 0;
+	rec->opts.count = 0;
+}
+
+void clat_fd_forget(int fd)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec != NULL)
+		reset(rec);
+}
+
+void clat_fd_copy(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return;
+	struct clat_fd *from = clat_fd_find(oldfd);
+	if (from == NULL) {
+		clat_fd_forget(newfd);
+		return;
+	}
+	struct clat_fd *to = clat_fd_obtain(newfd);
+	if (to == NULL)
+		return;
+	to->state = from->state;
+	to->bound = from->bound;
+	to->bound_port = from->bound_port;
+	to->opts.count = from->opts.count;
+	memcpy(to->opts.entry, from->opts.entry,
+	       from->opts.count * sizeof(from->opts.entry[0]));
+}
+
+void clat_fd_forget_range(unsigned first, unsigned last)
+{
+	if (last >= CHUNK_SIZE * CHUNK_COUNT)
+		last = CHUNK_SIZE * CHUNK_COUNT - 1;
+	for (unsigned index = first >> CHUNK_BITS; index <= last >> CHUNK_BITS; index++) {
+		struct clat_fd *chunk = atomic_load_explicit(&chunks[index], memory_order_acquire);
+		if (chunk == NULL)
+			continue; /* nothing recorded in this whole chunk */
+		unsigned lo = index == first >> CHUNK_BITS ? first & (CHUNK_SIZE - 1) : 0;
+		unsigned hi = index == last >> CHUNK_BITS ? last & (CHUNK_SIZE - 1) : CHUNK_SIZE - 1;
+		for (unsigned slot = lo; slot <= hi; slot++)
+			if (chunk[slot].state != CLAT_FD_NONE)
+				reset(&chunk[slot]);
+	}
+}
+
+bool clat_fd_record_option(struct clat_fd *rec, int level, int optname,
+			   const void *value, socklen_t len)
+{
+	if (len > CLAT_OPTLOG_VALUE_MAX || (len > 0 && value == NULL))
+		return false;
+	struct clat_optlog *log = &rec->opts;
+	unsigned i = 0;
+	while (i < log->count &&
+	       !(log->entry[i].level == level && log->entry[i].optname == optname))
+		i++;
+	if (i == CLAT_OPTLOG_ENTRIES)
+		return false;
+	if (i == log->count)
+		log->count++;
+	log->entry[i].level = level;
+	log->entry[i].optname = optname;
+	log->entry[i].len = len;
+	memcpy(log->entry[i].value, value, len);
+	return true;
+}

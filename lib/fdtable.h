@@ -1,0 +1,63 @@
+/* Per-descriptor state for the sockets libclat watches. The table is
+ * indexed by fd number, grows in chunks mapped on first use (so a process
+ * that never makes an IPv4 socket maps nothing, and fork's copy-on-write
+ * stays cheap), and is kept right across close, dup*, fcntl(F_DUPFD*),
+ * close_range and closefrom by the hooks in hook_fd.c. */
+#ifndef CLAT_FDTABLE_H
+#define CLAT_FDTABLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum clat_fd_state {
+	CLAT_FD_NONE = 0,    /* not ours to look at */
+	CLAT_FD_INET,        /* AF_INET socket, not switched (options recorded) */
+	CLAT_FD_PINNED,      /* AF_INET socket that must stay IPv4 */
+	CLAT_FD_TRANSLATED,  /* was AF_INET, now AF_INET6 (the program thinks IPv4) */
+	CLAT_FD_MAPPED6,     /* AF_INET6 socket whose ::ffff: peers go via the prefix */
+};
+
+#define CLAT_OPTLOG_ENTRIES 16
+#define CLAT_OPTLOG_VALUE_MAX 40
+
+/* setsockopt calls made before the switch, to replay on the new socket. */
+struct clat_optlog_entry {
+	int level;
+	int optname;
+	socklen_t len;
+	unsigned char value[CLAT_OPTLOG_VALUE_MAX];
+};
+struct clat_optlog {
+	unsigned count;
+	struct clat_optlog_entry entry[CLAT_OPTLOG_ENTRIES];
+};
+
+struct clat_fd {
+	uint8_t state;          /* enum clat_fd_state */
+	bool bound;             /* the program bound it to 0.0.0.0:port */
+	in_port_t bound_port;   /* network order, 0 = kernel's choice */
+	/* Kept inline, not malloc'd: close() and friends are async-signal-safe
+	 * and so must our bookkeeping be. */
+	struct clat_optlog opts;
+};
+
+/* The record for fd, or NULL when none exists (never allocates). */
+struct clat_fd *clat_fd_find(int fd);
+/* The record for fd, allocating its chunk; NULL if fd is out of range or
+ * memory is short (callers then fail open). */
+struct clat_fd *clat_fd_obtain(int fd);
+/* Forgets fd (close). */
+void clat_fd_forget(int fd);
+/* Makes newfd's record a copy of oldfd's (dup family). */
+void clat_fd_copy(int oldfd, int newfd);
+/* Forgets every fd in [first, last] (close_range, closefrom). */
+void clat_fd_forget_range(unsigned first, unsigned last);
+
+/* Records or replaces one option; false if it cannot be recorded (the
+ * caller then pins the socket to IPv4 rather than lose the option). */
+bool clat_fd_record_option(struct clat_fd *rec, int level, int optname,
+			   const void *value, socklen_t len);
+
+#endif

@@ -1,0 +1,25 @@
+/* connect(): the main entry to translation. errno contract: exactly that of
+ * the real connect on the socket the program ends up using; EINPROGRESS for
+ * non-blocking sockets comes from the kernel's AF_INET6 connect unchanged. */
+#include <sys/socket.h>
+
+#include "core/sockaddr.h"
+#include "realcalls.h"
+#include "translate.h"
+
+static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+{
+	(void)ctx;
+	return clat_real()->connect(fd, addr, len);
+}
+
+CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (clat_sockaddr_is_ipv4(addr, len))
+		return (int)clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len,
+						real_connect, NULL);
+	if (clat_sockaddr_is_v4mapped(addr, len))
+		return (int)clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len,
+						    real_connect, NULL);
+	return clat_real()->connect(fd, addr, len);
+}

@@ -1,0 +1,95 @@
+/* Descriptor lifecycle: keeps the fd table true across close, dup*,
+ * fcntl(F_DUPFD*), close_range and closefrom. The record is dropped before
+ * the real close so that a number reused by another thread's socket() is
+ * never cleared after the fact. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+
+#include "fdtable.h"
+#include "realcalls.h"
+#include "translate.h"
+
+CLAT_EXPORT int close(int fd)
+{
+	clat_fd_forget(fd);
+	return clat_real()->close(fd);
+}
+
+CLAT_EXPORT int dup(int oldfd)
+{
+	int newfd = clat_real()->dup(oldfd);
+	if (newfd >= 0)
+		clat_fd_copy(oldfd, newfd);
+	return newfd;
+}
+
+CLAT_EXPORT int dup2(int oldfd, int newfd)
+{
+	int rc = clat_real()->dup2(oldfd, newfd);
+	if (rc >= 0)
+		clat_fd_copy(oldfd, rc);
+	return rc;
+}
+
+CLAT_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int rc = clat_real()->dup3(oldfd, newfd, flags);
+	if (rc >= 0)
+		clat_fd_copy(oldfd, rc);
+	return rc;
+}
+
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int rc = real(fd, cmd, arg);
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		clat_fd_copy(fd, rc);
+	return rc;
+}
+
+/* Every fcntl command takes at most one argument, an int or a pointer;
+ * passing it on as a pointer is what glibc itself does. */
+CLAT_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(clat_real()->fcntl, fd, cmd, arg);
+}
+
+CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(clat_real()->fcntl64 ? clat_real()->fcntl64 : clat_real()->fcntl,
+			    fd, cmd, arg);
+}
+
+CLAT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (clat_real()->close_range == NULL) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int rc = clat_real()->close_range(first, last, flags);
+	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. */
+	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		clat_fd_forget_range(first, last);
+	return rc;
+}
+
+CLAT_EXPORT void closefrom(int lowfd)
+{
+	if (lowfd >= 0)
+		clat_fd_forget_range((unsigned)lowfd, UINT_MAX);
+	if (clat_real()->closefrom != NULL)
+		clat_real()->closefrom(lowfd);
+}

@@ -1,0 +1,38 @@
+/* getpeername/getsockname on rewritten sockets report the program's view:
+ * AF_INET (or ::ffff: for v4-mapped users), POSIX truncation rules. */
+#include <sys/socket.h>
+
+#include "core/sockaddr.h"
+#include "realcalls.h"
+#include "translate.h"
+
+typedef int (*name_call)(int, struct sockaddr *, socklen_t *);
+typedef socklen_t (*name_view)(const struct clat_fd *, const struct sockaddr_in6 *,
+			       struct sockaddr_storage *);
+
+static int rewritten_name(int fd, struct sockaddr *addr, socklen_t *len,
+			  name_call call, name_view view)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || addr == NULL || len == NULL)
+		return call(fd, addr, len); /* the kernel reports EFAULT etc. */
+
+	struct sockaddr_storage kernel, program;
+	socklen_t kernel_len = sizeof(kernel);
+	int rc = call(fd, (struct sockaddr *)&kernel, &kernel_len);
+	if (rc != 0)
+		return rc;
+	socklen_t program_len = view(rec, (struct sockaddr_in6 *)&kernel, &program);
+	clat_sockaddr_copy_out(&program, program_len, addr, len);
+	return 0;
+}
+
+CLAT_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return rewritten_name(fd, addr, len, clat_real()->getpeername, clat_peer_view);
+}
+
+CLAT_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return rewritten_name(fd, addr, len, clat_real()->getsockname, clat_local_view);
+}

@@ -1,0 +1,84 @@
+/* recvfrom, recvmsg, recvmmsg on rewritten sockets: the kernel's IPv6
+ * source addresses and ancillary data are turned back into what the
+ * program's socket family would deliver. Other sockets pass straight
+ * through. Short name buffers follow POSIX: truncated, full length
+ * reported (recvfrom(2)). */
+#include <sys/socket.h>
+
+#include "core/sockaddr.h"
+#include "msg_shadow.h"
+#include "realcalls.h"
+#include "translate.h"
+
+/* Declared by glibc only under _FORTIFY_SOURCE; fortified programs (all of
+ * Debian's) call it instead of recvfrom. */
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen);
+
+CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+			     struct sockaddr *addr, socklen_t *addrlen)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || addr == NULL || addrlen == NULL)
+		return clat_real()->recvfrom(fd, buf, len, flags, addr, addrlen);
+
+	struct sockaddr_storage kernel;
+	socklen_t kernel_len = sizeof(kernel);
+	ssize_t got = clat_real()->recvfrom(fd, buf, len, flags,
+					    (struct sockaddr *)&kernel, &kernel_len);
+	if (got < 0)
+		return got;
+	if (kernel_len == 0) {
+		*addrlen = 0; /* stream socket: no address */
+		return got;
+	}
+	struct sockaddr_storage view;
+	socklen_t view_len = clat_peer_view(rec, (struct sockaddr_in6 *)&kernel, &view);
+	clat_sockaddr_copy_out(&view, view_len, addr, addrlen);
+	return got;
+}
+
+CLAT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+				   struct sockaddr *addr, socklen_t *addrlen)
+{
+	if (len > buflen) /* let libc report the overflow as it always does */
+		return clat_real()->__recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen);
+	return recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || msg == NULL)
+		return clat_real()->recvmsg(fd, msg, flags);
+
+	struct clat_msg_shadow shadow;
+	struct msghdr kernel;
+	clat_shadow_recv_prepare(rec, msg, &shadow, &kernel);
+	ssize_t got = clat_real()->recvmsg(fd, &kernel, flags);
+	if (got >= 0)
+		clat_shadow_recv_finish(rec, msg, &shadow, &kernel);
+	return got;
+}
+
+CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			 struct timespec *timeout)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || vec == NULL || vlen == 0)
+		return clat_real()->recvmmsg(fd, vec, vlen, flags, timeout);
+
+	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
+	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
+	unsigned int count = vlen < CLAT_SHADOW_BATCH ? vlen : CLAT_SHADOW_BATCH;
+	for (unsigned int i = 0; i < count; i++) {
+		clat_shadow_recv_prepare(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
+		kernel[i].msg_len = 0;
+	}
+	int got = clat_real()->recvmmsg(fd, kernel, count, flags, timeout);
+	for (int i = 0; i < got; i++) {
+		clat_shadow_recv_finish(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
+		vec[i].msg_len = kernel[i].msg_len;
+	}
+	return got;
+}

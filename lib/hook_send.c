@@ -1,0 +1,123 @@
+/* sendto, sendmsg, sendmmsg. errno contract: that of the real call on the
+ * socket the program ends up using; in auto mode a datagram to an IPv4
+ * destination with no IPv4 route (ENETUNREACH/EHOSTUNREACH) is sent again
+ * over the NAT64 once the socket has been switched. */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "core/sockaddr.h"
+#include "msg_shadow.h"
+#include "realcalls.h"
+#include "translate.h"
+
+struct sendto_args {
+	const void *buf;
+	size_t len;
+	int flags;
+};
+
+static ssize_t real_sendto(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+{
+	const struct sendto_args *a = ctx;
+	return clat_real()->sendto(fd, a->buf, a->len, a->flags, addr, len);
+}
+
+CLAT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+			   const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct sendto_args args = { buf, len, flags };
+	if (clat_sockaddr_is_ipv4(addr, addrlen))
+		return clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, addrlen,
+					   real_sendto, &args);
+	if (clat_sockaddr_is_v4mapped(addr, addrlen))
+		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, addrlen,
+					       real_sendto, &args);
+	return clat_real()->sendto(fd, buf, len, flags, addr, addrlen);
+}
+
+struct sendmsg_args {
+	const struct msghdr *msg;
+	int flags;
+};
+
+/* Sends msg; once the socket is rewritten, names and ancillary data go
+ * through a shadow. The destination the driver chose is not used directly:
+ * the shadow derives the same one from msg. */
+static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+{
+	const struct sendmsg_args *a = ctx;
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	(void)addr;
+	(void)len;
+	if (rec == NULL)
+		return clat_real()->sendmsg(fd, a->msg, a->flags);
+	struct clat_msg_shadow shadow;
+	struct msghdr kernel;
+	if (clat_shadow_send_prepare(rec, a->msg, &shadow, &kernel) != 0)
+		return -1;
+	return clat_real()->sendmsg(fd, &kernel, a->flags);
+}
+
+CLAT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct sendmsg_args args = { msg, flags };
+	if (msg == NULL)
+		return clat_real()->sendmsg(fd, msg, flags);
+	if (clat_sockaddr_is_ipv4(msg->msg_name, msg->msg_namelen))
+		return clat_call_ipv4_dest(fd, msg->msg_name, msg->msg_namelen,
+					   real_sendmsg, &args);
+	if (clat_sockaddr_is_v4mapped(msg->msg_name, msg->msg_namelen))
+		return clat_call_v4mapped_dest(fd, msg->msg_name, msg->msg_namelen,
+					       real_sendmsg, &args);
+	return real_sendmsg(fd, NULL, 0, &args);
+}
+
+struct sendmmsg_args {
+	struct mmsghdr *vec;
+	unsigned int vlen;
+	int flags;
+};
+
+static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+{
+	const struct sendmmsg_args *a = ctx;
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	(void)addr;
+	(void)len;
+	if (rec == NULL)
+		return clat_real()->sendmmsg(fd, a->vec, a->vlen, a->flags);
+
+	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
+	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
+	unsigned int count = a->vlen < CLAT_SHADOW_BATCH ? a->vlen : CLAT_SHADOW_BATCH;
+	for (unsigned int i = 0; i < count; i++) {
+		if (clat_shadow_send_prepare(rec, &a->vec[i].msg_hdr, &shadow[i],
+					     &kernel[i].msg_hdr) != 0) {
+			if (i == 0)
+				return -1;
+			count = i; /* send the good ones; the next call reports the error */
+			break;
+		}
+		kernel[i].msg_len = 0;
+	}
+	int sent = clat_real()->sendmmsg(fd, kernel, count, a->flags);
+	for (int i = 0; i < sent; i++)
+		a->vec[i].msg_len = kernel[i].msg_len;
+	return sent;
+}
+
+/* The first message decides, as the kernel's route lookup for it would. */
+CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct sendmmsg_args args = { vec, vlen, flags };
+	if (vec == NULL || vlen == 0)
+		return clat_real()->sendmmsg(fd, vec, vlen, flags);
+	const struct msghdr *first = &vec[0].msg_hdr;
+	if (clat_sockaddr_is_ipv4(first->msg_name, first->msg_namelen))
+		return (int)clat_call_ipv4_dest(fd, first->msg_name, first->msg_namelen,
+						real_sendmmsg, &args);
+	if (clat_sockaddr_is_v4mapped(first->msg_name, first->msg_namelen))
+		return (int)clat_call_v4mapped_dest(fd, first->msg_name, first->msg_namelen,
+						    real_sendmmsg, &args);
+	return (int)real_sendmmsg(fd, NULL, 0, &args);
+}

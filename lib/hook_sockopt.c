@@ -1,0 +1,109 @@
+/* setsockopt/getsockopt. Before a switch, options set on a watched AF_INET
+ * socket are recorded for replay; options that tie the socket to IPv4
+ * (SO_BROADCAST, IPv4 multicast: RFC 6535 s4.1, s4.6) pin it. After a
+ * switch, IPPROTO_IP options are answered by their IPv6 twins (RFC 7915
+ * s5.1: TOS <-> traffic class, TTL <-> hop limit) and SO_DOMAIN still says
+ * AF_INET. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/sockopt.h"
+#include "realcalls.h"
+#include "translate.h"
+
+/* RFC 7915 s5.2 / rfc-requirements E.38: an IPv4 packet through the NAT64
+ * carries a 20-byte IPv4 header where IPv6 had 40. */
+#define CLAT_IPV6_IPV4_HEADER_DIFFERENCE 20
+
+static void record_before_switch(struct clat_fd *rec, int level, int optname,
+				 const void *value, socklen_t len)
+{
+	int v6_level, v6_optname;
+	switch (clat_sockopt_classify(level, optname, &v6_level, &v6_optname)) {
+	case CLAT_SOCKOPT_PINS_IPV4:
+		rec->state = CLAT_FD_PINNED;
+		break;
+	case CLAT_SOCKOPT_COPY:
+	case CLAT_SOCKOPT_MAP:
+		if (!clat_fd_record_option(rec, level, optname, value, len))
+			rec->state = CLAT_FD_PINNED; /* cannot replay it: stay IPv4 */
+		break;
+	case CLAT_SOCKOPT_DROP:
+		break;
+	}
+}
+
+static int set_on_translated(int fd, int level, int optname, const void *value,
+			     socklen_t len)
+{
+	int v6_level = level, v6_optname = optname;
+	if (level != IPPROTO_IP ||
+	    clat_sockopt_classify(level, optname, &v6_level, &v6_optname) != CLAT_SOCKOPT_MAP)
+		return clat_real()->setsockopt(fd, level, optname, value, len);
+	int as_int;
+	if (len == 1 && value != NULL) { /* IP_TOS and IP_TTL accept one byte */
+		as_int = *(const unsigned char *)value;
+		value = &as_int;
+		len = sizeof(as_int);
+	}
+	return clat_real()->setsockopt(fd, v6_level, v6_optname, value, len);
+}
+
+CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, socklen_t len)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL)
+		return clat_real()->setsockopt(fd, level, optname, value, len);
+	if (rec->state == CLAT_FD_TRANSLATED)
+		return set_on_translated(fd, level, optname, value, len);
+	int rc = clat_real()->setsockopt(fd, level, optname, value, len);
+	if (rc == 0 && rec->state == CLAT_FD_INET)
+		record_before_switch(rec, level, optname, value, len);
+	return rc;
+}
+
+/* Writes an int answer the way ip_getsockopt does: one byte when the
+ * caller's buffer is smaller than an int and the value fits. */
+static void put_int_answer(int answer, void *value, socklen_t *len)
+{
+	if (*len < (socklen_t)sizeof(int) && *len > 0 && answer >= 0 && answer <= 255) {
+		*(unsigned char *)value = (unsigned char)answer;
+		*len = 1;
+		return;
+	}
+	socklen_t n = *len < (socklen_t)sizeof(int) ? *len : (socklen_t)sizeof(int);
+	memcpy(value, &answer, n);
+	*len = n;
+}
+
+static int get_ip_level(int fd, int optname, void *value, socklen_t *len)
+{
+	int v6_level, v6_optname;
+	if (!clat_sockopt_query_v6(optname, &v6_level, &v6_optname))
+		return clat_real()->getsockopt(fd, IPPROTO_IP, optname, value, len);
+	int answer = 0;
+	socklen_t answer_len = sizeof(answer);
+	if (clat_real()->getsockopt(fd, v6_level, v6_optname, &answer, &answer_len) != 0)
+		return -1;
+	if (optname == IP_MTU)
+		answer -= CLAT_IPV6_IPV4_HEADER_DIFFERENCE;
+	put_int_answer(answer, value, len);
+	return 0;
+}
+
+CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_t *len)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || rec->state != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
+		return clat_real()->getsockopt(fd, level, optname, value, len);
+	if (level == IPPROTO_IP)
+		return get_ip_level(fd, optname, value, len);
+	int rc = clat_real()->getsockopt(fd, level, optname, value, len);
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_DOMAIN && *len >= sizeof(int)) {
+		int inet = AF_INET;
+		memcpy(value, &inet, sizeof(inet));
+	}
+	return rc;
+}

@@ -1,0 +1,40 @@
+/* The next definition of every libc function libclat hooks, found with
+ * dlsym(RTLD_NEXT) so that libclat stacks with other preload libraries. */
+#ifndef CLAT_REALCALLS_H
+#define CLAT_REALCALLS_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct clat_realcalls {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*close)(int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
+};
+
+/* Filled on first use (pthread_once); never NULL after clat_real() returns
+ * except close_range/closefrom on a libc without them. */
+const struct clat_realcalls *clat_real(void);
+
+#endif

@@ -1,0 +1,24 @@
+/* The process's settings: the config file and CLAT_* environment, read
+ * once, lazily, on the first call that may need to translate. */
+#ifndef CLAT_SETTINGS_H
+#define CLAT_SETTINGS_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+
+struct clat_settings {
+	bool enabled;    /* false: every hook is a plain pass-through */
+	bool secure;     /* AT_SECURE: environment ignored */
+	struct clat_config config;
+	char config_path[256];
+	char why_disabled[CLAT_CONFIG_ERR_MAX + 320];
+};
+
+const struct clat_settings *clat_settings(void);
+
+/* The NAT64 prefix for new translations, or NULL (logged once, naming the
+ * sources that were tried). */
+const struct clat_prefix *clat_active_prefix(void);
+
+#endif

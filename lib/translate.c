@@ -1,0 +1,188 @@
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "core/policy.h"
+#include "core/sockaddr.h"
+#include "family_switch.h"
+#include "log.h"
+#include "realcalls.h"
+#include "settings.h"
+#include "translate.h"
+
+/* "No route" as the kernel reports it synchronously (route lookup in
+ * connect/sendto). Anything else is a real answer the program must get. */
+static bool no_ipv4_route(int err)
+{
+	return err == ENETUNREACH || err == EHOSTUNREACH;
+}
+
+struct clat_fd *clat_fd_rewritten(int fd)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || (rec->state != CLAT_FD_TRANSLATED && rec->state != CLAT_FD_MAPPED6))
+		return NULL;
+	return rec;
+}
+
+/* The prefix and synthesised address for dst, or false with the reason
+ * logged when policy keeps dst on IPv4. */
+static bool synthesize_for(struct in_addr dst, in_port_t port, struct sockaddr_in6 *out)
+{
+	const struct clat_settings *s = clat_settings();
+	const struct clat_prefix *prefix = clat_active_prefix();
+	if (prefix == NULL)
+		return false;
+	enum clat_verdict verdict =
+		clat_policy_decide(prefix, s->config.translate_private_wkp, dst);
+	if (verdict != CLAT_VERDICT_TRANSLATE) {
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &dst, text, sizeof(text));
+		clat_log("%s kept on IPv4: %s", text, clat_verdict_text(verdict));
+		return false;
+	}
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port, .sin_addr = dst };
+	clat_sockaddr_synthesize(prefix, &sin, out);
+	return true;
+}
+
+void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *out)
+{
+	if (!synthesize_for(dst->sin_addr, dst->sin_port, out))
+		clat_sockaddr_v4mapped(dst, out);
+}
+
+/* Runs the real IPv4 attempt that auto mode makes first. Returns true when
+ * its result is final (success, or an error other than "no route"). */
+static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t len,
+				  clat_dest_call call, void *ctx, ssize_t *result)
+{
+	if (clat_settings()->config.mode != CLAT_MODE_AUTO)
+		return false;
+	*result = call(fd, dst, len, ctx);
+	return *result >= 0 || !no_ipv4_route(errno);
+}
+
+ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len,
+			    clat_dest_call call, void *ctx)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	struct sockaddr_in6 dst6;
+
+	if (rec != NULL && rec->state == CLAT_FD_TRANSLATED) {
+		clat_translated_dest(dst, &dst6);
+		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	}
+	if ((rec != NULL && rec->state == CLAT_FD_PINNED) || !clat_settings()->enabled ||
+	    clat_ipv4_is_special(dst->sin_addr))
+		return call(fd, (const struct sockaddr *)dst, len, ctx);
+
+	ssize_t result = -1;
+	if (ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
+		return result;
+	int ipv4_errno = errno;
+	bool tried_ipv4 = clat_settings()->config.mode == CLAT_MODE_AUTO;
+
+	if (!synthesize_for(dst->sin_addr, dst->sin_port, &dst6) ||
+	    clat_switch_to_ipv6(fd) == NULL) {
+		if (!tried_ipv4)
+			return call(fd, (const struct sockaddr *)dst, len, ctx);
+		errno = ipv4_errno; /* fail open: the program sees the IPv4 result */
+		return result;
+	}
+	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+}
+
+ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_t len,
+				clat_dest_call call, void *ctx)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	struct sockaddr_in v4;
+	struct sockaddr_in6 dst6;
+
+	clat_sockaddr_from_v4mapped(dst, &v4);
+	bool known = rec != NULL && rec->state == CLAT_FD_MAPPED6;
+	if ((!known && !clat_settings()->enabled) || clat_ipv4_is_special(v4.sin_addr))
+		return call(fd, (const struct sockaddr *)dst, len, ctx);
+
+	ssize_t result = -1;
+	if (!known &&
+	    ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
+		return result;
+	int ipv4_errno = errno;
+	bool tried_ipv4 = !known && clat_settings()->config.mode == CLAT_MODE_AUTO;
+
+	if (!synthesize_for(v4.sin_addr, v4.sin_port, &dst6) ||
+	    (rec = clat_fd_obtain(fd)) == NULL) {
+		if (!tried_ipv4)
+			return call(fd, (const struct sockaddr *)dst, len, ctx);
+		errno = ipv4_errno;
+		return result;
+	}
+	dst6.sin6_flowinfo = dst->sin6_flowinfo;
+	rec->state = CLAT_FD_MAPPED6;
+	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+}
+
+socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+			 struct sockaddr_storage *out)
+{
+	struct sockaddr_in v4;
+	const struct clat_prefix *prefix = clat_settings()->config.has_prefix ?
+					   &clat_settings()->config.prefix : NULL;
+	bool known = prefix != NULL ? clat_sockaddr_to_ipv4(prefix, kernel, &v4)
+				    : clat_sockaddr_from_v4mapped(kernel, &v4);
+	if (kernel->sin6_family != AF_INET6) {
+		/* AF_UNSPEC from a disconnected UDP socket: pass it on as it is. */
+		memcpy(out, kernel, sizeof(*kernel));
+		return sizeof(*kernel);
+	}
+	if (rec->state == CLAT_FD_MAPPED6) {
+		if (!known) {
+			memcpy(out, kernel, sizeof(*kernel));
+			return sizeof(*kernel);
+		}
+		clat_sockaddr_v4mapped(&v4, (struct sockaddr_in6 *)out);
+		return sizeof(struct sockaddr_in6);
+	}
+	if (!known) {
+		/* An IPv6 peer outside the prefix has no IPv4 name yet (the
+		 * address mapper of RFC 6535 gives it one): report 0.0.0.0. */
+		v4.sin_family = AF_INET;
+		v4.sin_port = kernel->sin6_port;
+		v4.sin_addr.s_addr = htonl(INADDR_ANY);
+	}
+	memset(out, 0, sizeof(struct sockaddr_in));
+	memcpy(out, &v4, sizeof(v4));
+	return sizeof(struct sockaddr_in);
+}
+
+socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+			  struct sockaddr_storage *out)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = kernel->sin6_port };
+	bool unspecified = IN6_IS_ADDR_UNSPECIFIED(&kernel->sin6_addr);
+
+	if (kernel->sin6_family != AF_INET6) {
+		memcpy(out, kernel, sizeof(*kernel));
+		return sizeof(*kernel);
+	}
+	/* A destination kept on IPv4 (loopback) was reached over ::ffff:, so
+	 * the real local IPv4 is known; otherwise report the CLAT's own IPv4
+	 * address (RFC 6877 s5 / RFC 7335), as the program has no other. */
+	struct sockaddr_in mapped;
+	if (clat_sockaddr_from_v4mapped(kernel, &mapped))
+		v4.sin_addr = mapped.sin_addr;
+	else if (!unspecified)
+		v4.sin_addr = clat_settings()->config.local_ipv4;
+	if (rec->state == CLAT_FD_MAPPED6) {
+		if (unspecified)
+			memcpy(out, kernel, sizeof(*kernel));
+		else
+			clat_sockaddr_v4mapped(&v4, (struct sockaddr_in6 *)out);
+		return sizeof(struct sockaddr_in6);
+	}
+	memset(out, 0, sizeof(struct sockaddr_in));
+	memcpy(out, &v4, sizeof(v4));
+	return sizeof(v4);
+}

@@ -1,0 +1,276 @@
+/* clatrun: runs a program with libclat preloaded.
+ *
+ *   clatrun [options] [--] program [args...]
+ *
+ * Settings are checked here, before exec, so that a typo is an error with
+ * exit status 2 rather than a library that silently disables itself. The
+ * program's exit status is passed through (exec); 126/127 when it cannot
+ * be run, as env(1) does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+#define EXIT_USAGE 2
+#define EXIT_CANNOT_RUN 126
+#define EXIT_NOT_FOUND 127
+#define CONFIG_MAX_BYTES 65536
+
+struct options {
+	const char *config_path; /* --config, else CLAT_CONFIG, else default */
+	bool config_explicit;
+	bool verbose;
+	/* Settings given on the command line, as text, passed on as CLAT_*. */
+	const char *prefix, *mode, *local_ipv4, *private_wkp;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: clatrun [OPTION]... [--] PROGRAM [ARG]...\n"
+		"Run PROGRAM with libclat preloaded, so that its IPv4 sockets work on an\n"
+		"IPv6-only network through a NAT64 (RFC 6052 address synthesis).\n"
+		"\n"
+		"  -p, --prefix=PREFIX       NAT64 prefix, e.g. 64:ff9b::/96 (lengths 32, 40,\n"
+		"                            48, 56, 64, 96); overrides CLAT_PREFIX and the\n"
+		"                            config file\n"
+		"  -m, --mode=MODE           auto (default: IPv4 first, translate when IPv4\n"
+		"                            has no route), always, or off\n"
+		"  -c, --config=FILE         read settings from FILE (default %s)\n"
+		"      --local-ipv4=ADDR     IPv4 address a translated socket reports as its\n"
+		"                            own (default %s)\n"
+		"      --translate-private-wkp\n"
+		"                            also translate private IPv4 destinations under\n"
+		"                            64:ff9b::/96 (RFC 6052 section 3.1 forbids it)\n"
+		"  -v, --verbose             log what is translated, to standard error\n"
+		"  -h, --help                show this help and exit\n"
+		"  -V, --version             show the version and exit\n"
+		"\n"
+		"Exit status: PROGRAM's own; 2 for bad options or settings; 126 if PROGRAM\n"
+		"cannot be run; 127 if it is not found.\n",
+		CLAT_DEFAULT_CONFIG_PATH, CLAT_DEFAULT_LOCAL_IPV4);
+}
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "clatrun: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'clatrun --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP };
+	static const struct option longopts[] = {
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "local-ipv4", required_argument, NULL, OPT_LOCAL_IPV4 },
+		{ "translate-private-wkp", no_argument, NULL, OPT_PRIVATE_WKP },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	/* '+': stop at the program name, its options are its own. */
+	while ((c = getopt_long(argc, argv, "+:p:m:c:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': opt->prefix = optarg; break;
+		case 'm': opt->mode = optarg; break;
+		case 'c': opt->config_path = optarg; opt->config_explicit = true; break;
+		case OPT_LOCAL_IPV4: opt->local_ipv4 = optarg; break;
+		case OPT_PRIVATE_WKP: opt->private_wkp = "yes"; break;
+		case 'v': opt->verbose = true; break;
+		case 'h': usage(stdout); exit(EXIT_SUCCESS);
+		case 'V': printf("clatrun (libclat) %s\n", PACKAGE_VERSION); exit(EXIT_SUCCESS);
+		case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
+		default: die_usage("unknown option '%s'", argv[optind - 1]); break;
+		}
+	}
+	if (optind >= argc)
+		die_usage("%s", "no program given");
+}
+
+static bool read_file(const char *path, char *buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t got;
+	*len = 0;
+	while (*len < CONFIG_MAX_BYTES - 1 &&
+	       (got = read(fd, buf + *len, CONFIG_MAX_BYTES - 1 - *len)) > 0)
+		*len += (size_t)got;
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return got >= 0;
+}
+
+/* The library reads the same sources; checking them here turns a broken
+ * setting into exit status 2 instead of a silently disabled library. */
+static void check_settings(const struct options *opt, struct clat_config *cfg)
+{
+	static char text[CONFIG_MAX_BYTES];
+	char err[CLAT_CONFIG_ERR_MAX];
+	size_t len = 0;
+
+	clat_config_defaults(cfg);
+	if (read_file(opt->config_path, text, &len)) {
+		if (!clat_config_parse_text(cfg, text, len, err, sizeof(err))) {
+			fprintf(stderr, "clatrun: %s: %s\n", opt->config_path, err);
+			exit(EXIT_USAGE);
+		}
+	} else if (opt->config_explicit || errno != ENOENT) {
+		fprintf(stderr, "clatrun: cannot read %s: %s\n", opt->config_path, strerror(errno));
+		exit(EXIT_USAGE);
+	}
+	if (!clat_config_apply_env(cfg, (const char *(*)(const char *))getenv, err, sizeof(err))) {
+		fprintf(stderr, "clatrun: environment: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	const struct { const char *key, *value; } given[] = {
+		{ "prefix", opt->prefix }, { "mode", opt->mode },
+		{ "local-ipv4", opt->local_ipv4 }, { "translate-private-wkp", opt->private_wkp },
+	};
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		if (given[i].value != NULL &&
+		    !clat_config_set(cfg, given[i].key, given[i].value, err, sizeof(err)))
+			die_usage("%s", err);
+	}
+}
+
+/* Options become CLAT_* variables; the library reads them (and the same
+ * config file) itself. */
+static void export_settings(const struct options *opt)
+{
+	for (const struct clat_config_key *k = clat_config_keys; k->key != NULL; k++) {
+		const char *value = NULL;
+		if (strcmp(k->key, "prefix") == 0) value = opt->prefix;
+		else if (strcmp(k->key, "mode") == 0) value = opt->mode;
+		else if (strcmp(k->key, "local-ipv4") == 0) value = opt->local_ipv4;
+		else if (strcmp(k->key, "translate-private-wkp") == 0) value = opt->private_wkp;
+		else if (strcmp(k->key, "log") == 0 && opt->verbose) value = "stderr";
+		if (value != NULL)
+			setenv(k->env, value, 1);
+	}
+	if (opt->config_explicit)
+		setenv("CLAT_CONFIG", opt->config_path, 1);
+}
+
+/* The build tree's library when this clatrun is the build tree's (so that
+ * it works before make install), else the installed one. */
+static const char *library_path(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strcmp(self, CLAT_BUILD_CLATRUN) == 0 && access(CLAT_BUILD_LIBRARY, R_OK) == 0)
+			return CLAT_BUILD_LIBRARY;
+	}
+	return CLAT_INSTALLED_LIBRARY;
+}
+
+static void add_preload(const char *library)
+{
+	const char *current = getenv("LD_PRELOAD");
+	if (current == NULL || current[0] == '\0') {
+		setenv("LD_PRELOAD", library, 1);
+		return;
+	}
+	if (strstr(current, library) != NULL)
+		return; /* already there: a second copy would only stay passive */
+	size_t len = strlen(current) + 1 + strlen(library) + 1;
+	char *joined = malloc(len);
+	if (joined == NULL) {
+		perror("clatrun");
+		exit(EXIT_CANNOT_RUN);
+	}
+	snprintf(joined, len, "%s:%s", current, library); /* append: others keep their order */
+	setenv("LD_PRELOAD", joined, 1);
+	free(joined);
+}
+
+/* The loader ignores LD_PRELOAD for setuid/setgid and file-capability
+ * programs (AT_SECURE): say so instead of silently not translating. */
+static void warn_if_secure(const char *program)
+{
+	char found[PATH_MAX];
+	const char *path = program;
+	if (strchr(program, '/') == NULL) {
+		const char *dirs = getenv("PATH");
+		path = NULL;
+		while (dirs != NULL && *dirs != '\0' && path == NULL) {
+			size_t dirlen = strcspn(dirs, ":");
+			snprintf(found, sizeof(found), "%.*s/%s", (int)dirlen, dirs, program);
+			if (access(found, X_OK) == 0)
+				path = found;
+			dirs += dirlen + (dirs[dirlen] == ':');
+		}
+	}
+	struct stat st;
+	/* Root gains nothing from either, so the loader is not in secure mode. */
+	if (getuid() == 0 || path == NULL || stat(path, &st) != 0)
+		return;
+	bool caps = getxattr(path, "security.capability", NULL, 0) > 0;
+	if ((st.st_mode & (S_ISUID | S_ISGID)) || caps)
+		fprintf(stderr, "clatrun: warning: %s is %s; the dynamic loader ignores "
+			"LD_PRELOAD for it, so it runs untranslated (see libclat's README, "
+			"/etc/ld.so.preload)\n", path,
+			caps ? "a file-capability program" : "setuid/setgid");
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct clat_config cfg;
+	const char *env_config = getenv("CLAT_CONFIG");
+
+	opt.config_path = env_config && *env_config ? env_config : CLAT_DEFAULT_CONFIG_PATH;
+	parse_options(argc, argv, &opt);
+	check_settings(&opt, &cfg);
+	export_settings(&opt);
+
+	const char *library = library_path();
+	if (access(library, R_OK) != 0) {
+		fprintf(stderr, "clatrun: cannot find libclat at %s: %s\n", library, strerror(errno));
+		return EXIT_CANNOT_RUN;
+	}
+	add_preload(library);
+
+	char prefix[64] = "none";
+	if (cfg.has_prefix)
+		clat_prefix_format(&cfg.prefix, prefix, sizeof(prefix));
+	else if (cfg.mode != CLAT_MODE_OFF)
+		fprintf(stderr, "clatrun: warning: no NAT64 prefix (give --prefix, CLAT_PREFIX "
+			"or 'prefix' in %s); IPv4 destinations stay untranslated\n",
+			opt.config_path);
+	if (opt.verbose)
+		fprintf(stderr, "clatrun: library %s, prefix %s, mode %s\n", library, prefix,
+			clat_mode_name(cfg.mode));
+
+	char *program = argv[optind];
+	warn_if_secure(program);
+	execvp(program, &argv[optind]);
+	int err = errno;
+	fprintf(stderr, "clatrun: %s: %s\n", program, strerror(err));
+	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
