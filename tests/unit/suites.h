@@ -1,0 +1,14 @@
+/* One Check suite per pure-core unit, run by check_main.c. */
+#ifndef CLAT_TEST_SUITES_H
+#define CLAT_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *clat_rfc6052_suite(void);
+Suite *clat_policy_suite(void);
+Suite *clat_sockaddr_suite(void);
+Suite *clat_config_suite(void);
+Suite *clat_sockopt_suite(void);
+Suite *clat_cmsg_suite(void);
+
+#endif
