@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "core/sockopt.h"
@@ -86,6 +87,20 @@ static in_port_t bound_port(int fd)
 	return sin.sin_port;
 }
 
+/* Puts the new socket back into the epoll sets the old one was in. A set
+ * closed meanwhile answers EBADF and is skipped. */
+static void replay_epoll(int fd, struct clat_fd *rec)
+{
+	for (unsigned i = 0; i < rec->epoll_count; i++) {
+		struct epoll_event ev = { .events = rec->epoll[i].events,
+					  .data.u64 = rec->epoll[i].data };
+		if (clat_real()->epoll_ctl(rec->epoll[i].epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			clat_log("switch: fd %d: re-adding to epoll %d failed: %s", fd,
+				 rec->epoll[i].epfd, strerror(errno));
+	}
+	rec->epoll_count = 0;
+}
+
 struct clat_fd *clat_switch_to_ipv6(int fd)
 {
 	const struct clat_realcalls *real = clat_real();
@@ -116,6 +131,7 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	}
 	real->close(newfd);
 	rec->state = CLAT_FD_TRANSLATED;
+	replay_epoll(fd, rec);
 	if (rec->bound) {
 		rec->bound_port = port;
 		replay_bind(fd, rec);

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 
 #include "fdtable.h"
@@ -57,6 +58,7 @@ static void reset(struct clat_fd *rec)
 	rec->bound = false;
 	rec->bound_port = 0;
 	rec->opts.count = 0;
+	rec->epoll_count = 0;
 }
 
 void clat_fd_forget(int fd)
@@ -84,6 +86,7 @@ void clat_fd_copy(int oldfd, int newfd)
 	to->opts.count = from->opts.count;
 	memcpy(to->opts.entry, from->opts.entry,
 	       from->opts.count * sizeof(from->opts.entry[0]));
+	to->epoll_count = 0; /* epoll registers (file, number): not the copy */
 }
 
 void clat_fd_forget_range(unsigned first, unsigned last)
@@ -120,5 +123,24 @@ bool clat_fd_record_option(struct clat_fd *rec, int level, int optname,
 	log->entry[i].optname = optname;
 	log->entry[i].len = len;
 	memcpy(log->entry[i].value, value, len);
+	return true;
+}
+
+bool clat_fd_record_epoll(struct clat_fd *rec, int epfd, int op, uint32_t events,
+			  uint64_t data)
+{
+	unsigned i = 0;
+	while (i < rec->epoll_count && rec->epoll[i].epfd != epfd)
+		i++;
+	if (op == EPOLL_CTL_DEL) {
+		if (i < rec->epoll_count)
+			rec->epoll[i] = rec->epoll[--rec->epoll_count];
+		return true;
+	}
+	if (i == CLAT_EPOLL_MAX)
+		return false;
+	if (i == rec->epoll_count)
+		rec->epoll_count++;
+	rec->epoll[i] = (struct clat_epoll_reg){ epfd, events, data };
 	return true;
 }

@@ -34,6 +34,15 @@ struct clat_optlog {
 	struct clat_optlog_entry entry[CLAT_OPTLOG_ENTRIES];
 };
 
+/* epoll registrations of a not-yet-switched socket. The kernel drops them
+ * when dup3() replaces the socket, so the switch adds them again. */
+#define CLAT_EPOLL_MAX 4
+struct clat_epoll_reg {
+	int epfd;
+	uint32_t events;
+	uint64_t data;
+};
+
 struct clat_fd {
 	uint8_t state;          /* enum clat_fd_state */
 	bool bound;             /* the program bound it to 0.0.0.0:port */
@@ -41,6 +50,8 @@ struct clat_fd {
 	/* Kept inline, not malloc'd: close() and friends are async-signal-safe
 	 * and so must our bookkeeping be. */
 	struct clat_optlog opts;
+	unsigned epoll_count;
+	struct clat_epoll_reg epoll[CLAT_EPOLL_MAX];
 };
 
 /* The record for fd, or NULL when none exists (never allocates). */
@@ -59,5 +70,10 @@ void clat_fd_forget_range(unsigned first, unsigned last);
  * caller then pins the socket to IPv4 rather than lose the option). */
 bool clat_fd_record_option(struct clat_fd *rec, int level, int optname,
 			   const void *value, socklen_t len);
+
+/* Follows epoll_ctl(op) for rec's fd in epfd; false when it cannot be kept
+ * (too many sets: the caller pins the socket to IPv4). */
+bool clat_fd_record_epoll(struct clat_fd *rec, int epfd, int op, uint32_t events,
+			  uint64_t data);
 
 #endif

@@ -54,6 +54,7 @@ static void resolve_all(void)
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
 	RESOLVE(__recvfrom_chk);
+	RESOLVE(epoll_ctl);
 	RESOLVE(close_range);
 	RESOLVE(closefrom);
 }

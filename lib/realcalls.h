@@ -3,6 +3,7 @@
 #ifndef CLAT_REALCALLS_H
 #define CLAT_REALCALLS_H
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -29,6 +30,7 @@ struct clat_realcalls {
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
 	ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 };

@@ -1,0 +1,27 @@
+/* epoll_ctl(): remembers which epoll sets a not-yet-switched AF_INET socket
+ * is in. dup3() during the family switch releases the old socket, and the
+ * kernel then silently drops it from every set (epoll(7): a registration is
+ * for a file and number pair), so the switch registers the new socket again
+ * (libuv, for one, registers a UDP socket before its first send). */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#include "fdtable.h"
+#include "realcalls.h"
+#include "translate.h"
+
+CLAT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	int rc = clat_real()->epoll_ctl(epfd, op, fd, event);
+	if (rc != 0)
+		return rc;
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || rec->state != CLAT_FD_INET)
+		return rc;
+	uint32_t events = event != NULL ? event->events : 0;
+	uint64_t data = event != NULL ? event->data.u64 : 0;
+	if (!clat_fd_record_epoll(rec, epfd, op, events, data))
+		rec->state = CLAT_FD_PINNED; /* cannot restore them all: stay IPv4 */
+	return rc;
+}
