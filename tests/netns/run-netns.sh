@@ -1,0 +1,532 @@
+#!/bin/bash
+# run-netns.sh: libclat's preload test layer ("Testing layers" item 2 of the
+# design notes). Every case runs in a private network namespace where only lo
+# is up, so IPv4 to 203.0.113.10 has no route (ENETUNREACH), and the
+# NAT64-synthesised address of each test destination is put on lo ("the
+# loopback trick"): t_server, listening on [::], then receives whatever the
+# library sends to the IPv4 address and logs which family reached it.
+#
+# The programs (t_*.c, see tcommon.h) run with LD_PRELOAD=$CLAT_LIB, and also
+# without it: the positive cases must FAIL there (so this layer cannot pass
+# if the library does nothing), and reference runs against 127.0.0.1 check
+# that the programs encode real IPv4 socket semantics.
+#
+# Environment (set by tests/Makefile.am): CLAT_LIB, CLATRUN, TESTS_BUILDDIR,
+# TESTS_SRCDIR. Root only: skips (77) otherwise, unless
+# CLAT_REQUIRE_ROOT_TESTS=1, which turns a skip into a failure.
+# CLAT_NETNS_KEEP=1 keeps the scratch directory; CLAT_NETNS_ONLY=REGEX runs
+# only the cases whose description matches.
+# Output: TAP-like "ok N - ..." lines, then "netns: N passed, M failed".
+set -u
+
+: "${TESTS_BUILDDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${CLAT_LIB:=$TESTS_BUILDDIR/../lib/.libs/libclat.so}"
+: "${CLATRUN:=$TESTS_BUILDDIR/../tools/clatrun}"
+B=$TESTS_BUILDDIR/netns
+TMO=10
+
+cannot_run() {
+	if [ "${CLAT_REQUIRE_ROOT_TESTS:-0}" = 1 ]; then
+		echo "not ok 1 - netns layer cannot run: $1 (CLAT_REQUIRE_ROOT_TESTS=1)"
+		echo "netns: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "SKIP: netns layer: $1"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || cannot_run "not root"
+for tool in ip ss timeout; do
+	command -v "$tool" >/dev/null 2>&1 || cannot_run "$tool not found"
+done
+for p in t_server t_connect t_udp t_options t_names t_fdlife t_v4mapped t_policy; do
+	[ -x "$B/$p" ] || cannot_run "$B/$p not built"
+done
+
+# Nothing from the caller's environment may steer the library or the tests.
+unset LD_PRELOAD CLAT_PREFIX CLAT_MODE CLAT_LOCAL_IPV4 CLAT_TRANSLATE_PRIVATE_WKP \
+	CLAT_DEBUG CLAT_CONFIG T_DST T_TCP T_UDP T_CLOSED T_LOCAL T_PEER_FAM T_SYNTH \
+	T_BINDPORT T_HOOK
+
+TMP=$(mktemp -d /tmp/clat-netns.XXXXXX) || cannot_run "mktemp failed"
+NS_LIST=""
+SERVER_PIDS=""
+cleanup() {
+	local pid ns
+	for pid in $SERVER_PIDS; do kill "$pid" 2>/dev/null; done
+	for ns in $NS_LIST; do ip netns del "$ns" 2>/dev/null; done
+	if [ "${CLAT_NETNS_KEEP:-0}" = 1 ]; then
+		echo "# scratch directory kept: $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+PY=$(command -v /usr/bin/python3 python3 2>/dev/null | head -n 1)
+STRACE=$(command -v strace 2>/dev/null)
+
+# ---------------------------------------------------------------- addresses
+NSP=2001:db8:64::/96
+DST=203.0.113.10
+SYN=2001:db8:64::cb00:710a          # $DST under $NSP (RFC 6052 2.2)
+# $DST under each RFC 6052 prefix length (cf. RFC 6052 2.4 table layout).
+P32=2001:db8::/32;          S32=2001:db8:cb00:710a::
+P40=2001:db8:100::/40;      S40=2001:db8:1cb:71:a::
+P48=2001:db8:122::/48;      S48=2001:db8:122:cb00:71:a00::
+P56=2001:db8:122:300::/56;  S56=2001:db8:122:3cb:0:710a::
+P64=2001:db8:122:344::/64;  S64=2001:db8:122:344:cb:71:a00:0
+WKP=64:ff9b::/96
+LUP=64:ff9b:1::/48                   # RFC 8215 local-use
+LUP_10=64:ff9b:1:a01:2:300::         # 10.1.2.3 under $LUP
+# RFC 6890 special-purpose destinations that are never translated.
+SPECIAL="0.1.2.3 127.0.0.2 169.254.169.254 224.0.0.251 239.1.2.3 240.0.0.1
+255.255.255.255 192.0.0.1 192.0.0.8 192.0.0.170 192.0.0.171 192.0.0.200"
+# RFC 6052 3.1 non-global destinations: not translated under the WKP.
+PRIVATE="10.1.2.3 172.16.5.4 172.31.255.1 192.168.1.1 100.64.0.1 100.127.255.254
+192.0.2.1 198.18.0.1 198.19.255.1 198.51.100.1 203.0.113.10"
+
+# s96 PREFIX:: A.B.C.D -> the /96 synthesis, e.g. s96 64:ff9b:: 10.1.2.3
+s96() {
+	local IFS=.
+	# shellcheck disable=SC2086
+	set -- "$1" $2
+	printf '%s%x:%x' "$1" $(($2 * 256 + $3)) $(($4 * 256 + $5))
+}
+
+# ---------------------------------------------------------------- reporting
+N=0; PASSED=0; FAILED=0; SKIPPED=0
+report() { # STATUS(ok|not ok|skip) DESC [OUTPUT-FILE]
+	N=$((N + 1))
+	case $1 in
+	ok) PASSED=$((PASSED + 1)); echo "ok $N - $2" ;;
+	skip) SKIPPED=$((SKIPPED + 1)); echo "ok $N - $2 # SKIP" ;;
+	*) FAILED=$((FAILED + 1)); echo "not ok $N - $2"
+	   [ -n "${3:-}" ] && [ -s "$3" ] && sed -e 's/^/#   /' "$3" | head -n 40 ;;
+	esac
+}
+wanted() { [ -z "${CLAT_NETNS_ONLY:-}" ] || echo "$1" | grep -Eq -- "$CLAT_NETNS_ONLY"; }
+
+# ---------------------------------------------------------------- namespaces
+# setup_ns NAME: lo up, the synthesised addresses on lo, t_server on
+# TCP 7001 / UDP 7002 logging to $TMP/NAME.log. Extra "ip" argument lists
+# may follow, each as one string (e.g. "addr add 203.0.113.10/32 dev lo").
+setup_ns() {
+	local ns=$1 a pid
+	shift
+	ip netns add "$ns" || { echo "# ip netns add $ns failed"; return 1; }
+	NS_LIST="$NS_LIST $ns"
+	ip -n "$ns" link set lo up
+	for a in $SYN $S32 $S40 $S48 $S56 $S64 $LUP_10 \
+		$(s96 64:ff9b:: 8.8.8.8) $(s96 2001:db8:64:: 10.1.2.3) \
+		$(s96 2001:db8:64:: 192.168.1.1) \
+		$(for d in $SPECIAL; do s96 2001:db8:64:: "$d"; echo; done) \
+		$(for d in $PRIVATE; do s96 64:ff9b:: "$d"; echo; done); do
+		ip -n "$ns" addr add "$a/128" dev lo nodad 2>/dev/null ||
+			{ echo "# ip addr add $a failed in $ns"; return 1; }
+	done
+	for a in "$@"; do
+		# shellcheck disable=SC2086
+		ip -n "$ns" $a || { echo "# ip $a failed in $ns"; return 1; }
+	done
+	: >"$TMP/$ns.log"
+	ip netns exec "$ns" "$B/t_server" -l "$TMP/$ns.log" -t 7001 -u 7002 \
+		2>"$TMP/$ns.server-stderr" &
+	pid=$!
+	SERVER_PIDS="$SERVER_PIDS $pid"
+	for _ in $(seq 1 100); do
+		if ip netns exec "$ns" ss -ltnH 'sport = :7001' | grep -q . &&
+		   ip netns exec "$ns" ss -lunH 'sport = :7002' | grep -q .; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# t_server did not become ready in $ns:"
+	sed 's/^/#   /' "$TMP/$ns.server-stderr"
+	return 1
+}
+
+NS=""  # the namespace the next cases run in
+
+# ---------------------------------------------------------------- running
+# run WANT MODE DESC [-u VAR | VAR=VALUE]... COMMAND...
+#   WANT: pass (exit 0), fail (exit 1: an assertion failed, not a usage
+#         error), or any (the caller inspects $OUT and $RC).
+#   MODE: lib (LD_PRELOAD=$CLAT_LIB with CLAT_PREFIX=$NSP and an empty
+#         CLAT_CONFIG unless overridden), nolib, or ref (nolib, against
+#         127.0.0.1: the programs' reference run on a plain IPv4 path).
+# Every run gets T_DST=$DST T_SYNTH=$SYN T_LOCAL=192.0.0.4 T_PEER_FAM=6
+# (ref: 127.0.0.1, no T_SYNTH, 127.0.0.1, 4) and a fresh T_BINDPORT; the
+# arguments override them. Exit status 77 reports a skip.
+OUT=""; RC=0; VARS=()
+drop_var() { # NAME: removes NAME=... from VARS
+	local v keep=()
+	for v in "${VARS[@]}"; do
+		[ "${v%%=*}" = "$1" ] || keep+=("$v")
+	done
+	VARS=("${keep[@]}")
+}
+run() {
+	local want=$1 mode=$2 desc=$3
+	shift 3
+	wanted "$desc" || return 0
+	VARS=("T_DST=$DST" "T_SYNTH=$SYN" T_LOCAL=192.0.0.4 T_PEER_FAM=6 T_TCP=7001 T_UDP=7002
+		T_CLOSED=7009 T_BINDPORT=$((20000 + N)))
+	case $mode in
+	lib) VARS+=(LD_PRELOAD="$CLAT_LIB" "CLAT_PREFIX=$NSP" CLAT_CONFIG="$TMP/empty.conf") ;;
+	ref) drop_var T_SYNTH; VARS+=(T_DST=127.0.0.1 T_LOCAL=127.0.0.1 T_PEER_FAM=4) ;;
+	esac
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-u) drop_var "$2"; shift 2 ;;
+		*=*) drop_var "${1%%=*}"; VARS+=("$1"); shift ;;
+		*) break ;;
+		esac
+	done
+	OUT=$TMP/out.$((N + 1))
+	timeout $TMO ip netns exec "$NS" env "${VARS[@]}" "$@" >"$OUT" 2>&1
+	RC=$?
+	[ $RC = 124 ] && echo "(timed out after ${TMO}s)" >>"$OUT"
+	case $want in
+	any) return 0 ;;
+	pass)
+		if [ $RC = 0 ]; then report ok "$desc"
+		elif [ $RC = 77 ]; then report skip "$desc"
+		else
+			echo "(exit status $RC)" >>"$OUT"
+			[ "$mode" = lib ] && diagnose "$@"
+			report "not ok" "$desc" "$OUT"
+		fi ;;
+	fail)
+		if [ $RC = 1 ]; then report ok "$desc"
+		else
+			echo "(exit status $RC, want 1: an assertion failure)" >>"$OUT"
+			report "not ok" "$desc" "$OUT"
+		fi ;;
+	esac
+}
+
+# On a failure under the library: run again (same VARS) with CLAT_DEBUG and
+# strace, and append the library's log and the socket calls to $OUT.
+diagnose() {
+	local dbg=$OUT.clatlog tr=$OUT.strace
+	{
+		if [ -n "$STRACE" ]; then
+			timeout $TMO ip netns exec "$NS" "$STRACE" -f -o "$tr" \
+				-e trace=network,dup,dup2,dup3,fcntl,close,close_range,epoll_ctl \
+				env "${VARS[@]}" CLAT_DEBUG="$dbg" "$@" >/dev/null 2>&1
+		else
+			timeout $TMO ip netns exec "$NS" env "${VARS[@]}" CLAT_DEBUG="$dbg" \
+				"$@" >/dev/null 2>&1
+		fi
+		if [ -s "$dbg" ]; then
+			echo "-- CLAT_DEBUG log of a re-run:"
+			head -n 15 "$dbg"
+		fi
+		if [ -s "$tr" ]; then
+			echo "-- strace of a re-run (socket calls of the test program):"
+			grep -Ev 'AF_(UNIX|NETLINK)|exited with|resumed>|execve' "$tr" |
+				grep -E 'socket|connect|bind|send|recv|getsock|getpeer|setsock|dup|close_range|epoll' |
+				sed 's/^[0-9]* *//' | tail -n 20
+		fi
+	} >>"$OUT" 2>&1
+}
+
+# lines ADDED to the server log since a mark, and whether any is IPv6.
+log_mark() { wc -l <"$TMP/$NS.log"; }
+log_since() { tail -n +$(($1 + 1)) "$TMP/$NS.log"; }
+v6_since() { log_since "$1" | grep -E '^(tcp|udp) [0-9]+ 6 '; }
+
+check() { # DESC COMMAND...: a shell-level assertion
+	local desc=$1
+	shift
+	wanted "$desc" || return 0
+	OUT=$TMP/chk.$((N + 1))
+	if "$@" >"$OUT" 2>&1; then report ok "$desc"; else report "not ok" "$desc" "$OUT"; fi
+}
+
+# ---------------------------------------------------------------- start
+: >"$TMP/empty.conf"
+if [ ! -f "$CLAT_LIB" ]; then
+	report "not ok" "libclat.so exists at $CLAT_LIB"
+fi
+NSM=clatnetns$$m
+setup_ns "$NSM" || cannot_run "could not set up network namespace $NSM"
+NS=$NSM
+
+echo "# namespace $NSM: IPv4 unrouted, $SYN (= $DST under $NSP) and others on lo"
+
+# ---- sanity: without the library IPv4 has no route
+run pass nolib "no library: TCP connect to $DST is ENETUNREACH" "$B/t_connect" unreach
+run pass nolib "no library: UDP sendto $DST is ENETUNREACH" "$B/t_udp" unreach
+run pass nolib "no library: connect to [::ffff:$DST] is ENETUNREACH" "$B/t_v4mapped" unreach
+
+# ---- the programs: under the library; without it (must fail); reference
+CONNECT_CASES="blocking two nonblock nonblock-fcntl nonblock-reconnect refused
+nonblock-refused cloexec bind-any bind-any-port0 epoll-before"
+UDP_CASES="sendto sendmsg sendmmsg connected bind-any nonblock resend mixed-dst
+disconnect epoll-before"
+OPTION_CASES="soopts tcpopts tos-ttl-udp tos-ttl-after tos-ttl-tcp recv-cmsg
+recv-cmsg-after recv-cmsg-exact send-cmsg domain rcvtimeo"
+NAME_CASES="peer sock recvfrom recvmsg"
+FDLIFE_CASES="dup dup2 dup3 dupfd dupfd-cloexec dup2-over close-reuse close-reuse-udp
+close-reuse-file close-range close-range-cloexec closefrom fork fork-reuse highfd threads"
+V4MAPPED_CASES="tcp tcp-nonblock udp udp-connected"
+
+for spec in "t_connect:$CONNECT_CASES" "t_udp:$UDP_CASES" "t_options:$OPTION_CASES" \
+	"t_names:$NAME_CASES" "t_fdlife:$FDLIFE_CASES" "t_v4mapped:$V4MAPPED_CASES"; do
+	prog=${spec%%:*}
+	for c in ${spec#*:}; do
+		run pass lib "$prog $c" "$B/$prog" "$c"
+		run fail nolib "$prog $c fails without the library" "$B/$prog" "$c"
+		run pass ref "$prog $c reference run (127.0.0.1, no library)" "$B/$prog" "$c"
+	done
+done
+
+# Fail open: after a first translated connection, no fd is left for the
+# next switch, which must then report the real ENETUNREACH.
+for prog in t_connect t_udp; do
+	run pass lib "$prog emfile: fails open (ENETUNREACH) with no fd for the switch" \
+		"$B/$prog" emfile
+	run fail nolib "$prog emfile fails without the library" "$B/$prog" emfile
+done
+
+# Cases that must keep the socket IPv4 (the real call's ENETUNREACH).
+for pc in t_connect:bind-loopback t_udp:bind-loopback t_udp:broadcast t_udp:multicast; do
+	prog=${pc%%:*}; c=${pc#*:}
+	m=$(log_mark)
+	run pass lib "$prog $c stays IPv4 (ENETUNREACH)" "$B/$prog" "$c"
+	check "$prog $c: nothing reached the server over IPv6" eval '! v6_since '"$m"
+	run pass nolib "$prog $c: same without the library" "$B/$prog" "$c"
+done
+run pass lib "t_v4mapped loopback: ::ffff:127.0.0.1 untouched" "$B/t_v4mapped" loopback
+run pass lib "t_v4mapped native: [::1] and [$SYN] untouched" "$B/t_v4mapped" native
+run pass nolib "t_v4mapped native: same without the library" "$B/t_v4mapped" native
+run pass lib "CLAT_MODE=always: t_connect blocking" CLAT_MODE=always "$B/t_connect" blocking
+run pass lib "CLAT_MODE=always: t_udp sendto" CLAT_MODE=always "$B/t_udp" sendto
+run pass lib "CLAT_MODE=auto (explicit): t_connect nonblock" CLAT_MODE=auto "$B/t_connect" nonblock
+run pass lib "t_connect loopback 127.0.0.1 under the library stays plain IPv4" \
+	T_DST=127.0.0.1 T_LOCAL=127.0.0.1 T_PEER_FAM=4 -u T_SYNTH "$B/t_connect" blocking
+
+# ---- every RFC 6052 prefix length: the server sees the right address
+for pl in "$P32 $S32" "$P40 $S40" "$P48 $S48" "$P56 $S56" "$P64 $S64" "$NSP $SYN"; do
+	# shellcheck disable=SC2086
+	set -- $pl
+	run pass lib "prefix $1: TCP reaches $2" CLAT_PREFIX="$1" T_SYNTH="$2" "$B/t_connect" blocking
+	run pass lib "prefix $1: UDP reaches $2" CLAT_PREFIX="$1" T_SYNTH="$2" "$B/t_udp" sendto
+done
+
+# ---- never-translate set (RFC 6890): exactly as without the library
+probe_same() { # DESC ENV... : t_policy probe lib vs nolib, nothing over IPv6
+	local desc=$1 m a b
+	shift
+	wanted "$desc" || return 0
+	run any nolib "$desc" "$@" "$B/t_policy" probe; a=$(grep '^tcp=' "$OUT")
+	m=$(log_mark)
+	run any lib "$desc" "$@" "$B/t_policy" probe; b=$(grep '^tcp=' "$OUT")
+	OUT=$TMP/probe.$((N + 1))
+	{ echo "without library: $a"; echo "with library:    $b"; v6_since "$m"; } >"$OUT"
+	if [ "$a" = "$b" ] && ! v6_since "$m" >/dev/null; then
+		report ok "$desc ($b)"
+	else
+		report "not ok" "$desc" "$OUT"
+	fi
+}
+for d in $SPECIAL; do
+	probe_same "never translated: $d (auto)" T_DST="$d"
+	probe_same "never translated: $d (always)" T_DST="$d" CLAT_MODE=always
+done
+
+# ---- private destinations behind the well-known prefix (RFC 6052 3.1)
+for d in $PRIVATE; do
+	probe_same "WKP: private $d not translated" T_DST="$d" CLAT_PREFIX=$WKP
+done
+run pass lib "WKP: private 10.1.2.3 translated with CLAT_TRANSLATE_PRIVATE_WKP=yes" \
+	CLAT_PREFIX=$WKP CLAT_TRANSLATE_PRIVATE_WKP=yes T_DST=10.1.2.3 \
+	T_SYNTH="$(s96 64:ff9b:: 10.1.2.3)" "$B/t_connect" blocking
+run pass lib "WKP: private $DST translated with CLAT_TRANSLATE_PRIVATE_WKP=yes (UDP)" \
+	CLAT_PREFIX=$WKP CLAT_TRANSLATE_PRIVATE_WKP=yes T_SYNTH="$(s96 64:ff9b:: $DST)" \
+	"$B/t_udp" sendto
+run pass lib "WKP: private 10.1.2.3 stays ENETUNREACH with CLAT_TRANSLATE_PRIVATE_WKP=no" \
+	CLAT_PREFIX=$WKP CLAT_TRANSLATE_PRIVATE_WKP=no T_DST=10.1.2.3 "$B/t_connect" unreach
+run pass lib "WKP: global 8.8.8.8 translated" CLAT_PREFIX=$WKP T_DST=8.8.8.8 \
+	T_SYNTH="$(s96 64:ff9b:: 8.8.8.8)" "$B/t_connect" blocking
+run pass lib "local-use $LUP: private 10.1.2.3 translated" CLAT_PREFIX=$LUP \
+	T_DST=10.1.2.3 T_SYNTH=$LUP_10 "$B/t_connect" blocking
+run pass lib "NSP: private 10.1.2.3 translated" T_DST=10.1.2.3 \
+	T_SYNTH="$(s96 2001:db8:64:: 10.1.2.3)" "$B/t_connect" blocking
+run pass lib "NSP: private 192.168.1.1 translated (UDP)" T_DST=192.168.1.1 \
+	T_SYNTH="$(s96 2001:db8:64:: 192.168.1.1)" "$B/t_udp" sendto
+
+# ---- settings: off, no prefix, bad settings (disabled, errno intact)
+no_v6() { # DESC ENV... : t_connect+t_udp unreach under the library, no IPv6
+	local desc=$1 m
+	shift
+	m=$(log_mark)
+	run pass lib "$desc: TCP ENETUNREACH" "$@" "$B/t_connect" unreach
+	run pass lib "$desc: UDP ENETUNREACH" "$@" "$B/t_udp" unreach
+	check "$desc: nothing reached the server over IPv6" eval '! v6_since '"$m"
+}
+no_v6 "CLAT_MODE=off" CLAT_MODE=off
+no_v6 "no prefix" -u CLAT_PREFIX
+bad_setting() { # DESC ENV...: disabled, logs why
+	local desc=$1 log=$TMP/badlog.$((N + 1))
+	shift
+	no_v6 "bad setting $desc" CLAT_DEBUG="$log" "$@"
+	check "bad setting $desc: the library logs why" test -s "$log"
+}
+bad_setting "CLAT_PREFIX=garbage" CLAT_PREFIX=garbage
+bad_setting "CLAT_PREFIX=2001:db8:64::/95" CLAT_PREFIX=2001:db8:64::/95
+bad_setting "CLAT_PREFIX=2001:db8:64:0:ff00::/96 (u byte set)" CLAT_PREFIX=2001:db8:64:0:ff00::/96
+bad_setting "CLAT_MODE=sometimes" CLAT_MODE=sometimes
+bad_setting "CLAT_LOCAL_IPV4=not-an-address" CLAT_LOCAL_IPV4=not-an-address
+bad_setting "CLAT_TRANSLATE_PRIVATE_WKP=maybe" CLAT_TRANSLATE_PRIVATE_WKP=maybe
+printf 'prefix = %s\nfrobnicate = yes\n' "$NSP" >"$TMP/unknown-key.conf"
+bad_setting "config file with an unknown key" -u CLAT_PREFIX CLAT_CONFIG="$TMP/unknown-key.conf"
+
+printf '# libclat test config\nprefix = %s\n\nmode = always\nlocal-ipv4 = 192.0.0.6\n' \
+	"$NSP" >"$TMP/good.conf"
+run pass lib "config file: prefix, mode, local-ipv4 (TCP)" -u CLAT_PREFIX \
+	CLAT_CONFIG="$TMP/good.conf" T_LOCAL=192.0.0.6 "$B/t_connect" blocking
+run pass lib "config file: prefix, mode, local-ipv4 (UDP)" -u CLAT_PREFIX \
+	CLAT_CONFIG="$TMP/good.conf" T_LOCAL=192.0.0.6 "$B/t_udp" sendto
+printf 'prefix = %s\ntranslate-private-wkp = yes\n' "$WKP" >"$TMP/wkp.conf"
+run pass lib "config file: translate-private-wkp = yes" -u CLAT_PREFIX \
+	CLAT_CONFIG="$TMP/wkp.conf" T_SYNTH="$(s96 64:ff9b:: $DST)" "$B/t_connect" blocking
+printf 'prefix = %s\nlog = %s\n' "$NSP" "$TMP/cfg-log" >"$TMP/log.conf"
+run pass lib "config file: log = /path" -u CLAT_PREFIX CLAT_CONFIG="$TMP/log.conf" \
+	"$B/t_connect" blocking
+run pass lib "CLAT_LOCAL_IPV4=192.0.0.2: getsockname (TCP)" CLAT_LOCAL_IPV4=192.0.0.2 \
+	T_LOCAL=192.0.0.2 "$B/t_connect" blocking
+run pass lib "CLAT_LOCAL_IPV4=192.0.0.2: getsockname (UDP)" CLAT_LOCAL_IPV4=192.0.0.2 \
+	T_LOCAL=192.0.0.2 "$B/t_udp" sendto
+run pass lib "CLAT_LOCAL_IPV4=192.0.0.2: IP_PKTINFO" CLAT_LOCAL_IPV4=192.0.0.2 \
+	T_LOCAL=192.0.0.2 "$B/t_options" recv-cmsg
+run any lib "silent by default" "$B/t_connect" blocking
+check "silent by default: no output on stdout/stderr" test ! -s "$OUT"
+run pass lib "CLAT_DEBUG=/path: works" CLAT_DEBUG="$TMP/debug.log" "$B/t_connect" blocking
+check "CLAT_DEBUG=/path: log written" test -s "$TMP/debug.log"
+run any lib "CLAT_DEBUG=1" CLAT_DEBUG=1 "$B/t_connect" blocking
+o=$OUT
+check "CLAT_DEBUG=1: the program works" test "$RC" = 0
+check "CLAT_DEBUG=1: the library logs to stderr" grep -q . "$o"
+
+# ---- stock programs against t_server
+HTTP=http://$DST:7001/
+if command -v curl >/dev/null 2>&1; then
+	run any lib "curl" curl -sS --max-time 5 "$HTTP"
+	check "curl $HTTP over the library (server saw IPv6)" grep -q "^peer 6 $SYN " "$OUT"
+	run any nolib "curl" curl -sS --max-time 5 "$HTTP"
+	check "curl $HTTP fails without the library" test "$RC" != 0
+fi
+if [ -n "$PY" ]; then
+	PYTCP="import socket
+s = socket.create_connection(('$DST', 7001), timeout=5)
+s.sendall(b'PEER\n')
+r = s.makefile().readline()
+assert r.startswith('PEER 6 $SYN '), r
+assert s.getpeername() == ('$DST', 7001), s.getpeername()
+assert s.getsockname()[0] == '192.0.0.4', s.getsockname()
+assert s.family == socket.AF_INET, s.family"
+	PYUDP="import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b'INFO', ('$DST', 7002))
+d, a = s.recvfrom(200)
+assert a == ('$DST', 7002), a
+assert d.startswith(b'INFO 6 '), d
+assert s.getsockname()[0] in ('0.0.0.0', '192.0.0.4'), s.getsockname()"
+	PYASYNC="import asyncio
+async def main():
+    r, w = await asyncio.wait_for(asyncio.open_connection('$DST', 7001), 5)
+    w.write(b'PEER\n')
+    line = await asyncio.wait_for(r.readline(), 5)
+    assert line.startswith(b'PEER 6 '), line
+    assert w.get_extra_info('peername') == ('$DST', 7001)
+    w.close()
+asyncio.run(main())"
+	run pass lib "python3 socket.create_connection" "$PY" -c "$PYTCP"
+	run pass lib "python3 UDP sendto/recvfrom" "$PY" -c "$PYUDP"
+	run pass lib "python3 asyncio.open_connection" "$PY" -c "$PYASYNC"
+	run any nolib "python3" "$PY" -c "$PYTCP"
+	check "python3 create_connection fails without the library" test "$RC" != 0
+fi
+if command -v nc >/dev/null 2>&1; then
+	run any lib "nc" sh -c "printf 'PEER\n' | nc -N -w 5 $DST 7001"
+	check "nc TCP over the library" grep -q "^PEER 6 $SYN " "$OUT"
+	run any lib "nc -u" sh -c "printf INFO | nc -u -w 1 $DST 7002"
+	check "nc -u UDP over the library" grep -q "^INFO 6 $SYN " "$OUT"
+	run any nolib "nc" sh -c "printf 'PEER\n' | nc -N -w 5 $DST 7001"
+	check "nc TCP fails without the library" eval "! grep -q '^PEER' '$OUT'"
+fi
+if command -v socat >/dev/null 2>&1; then
+	run any lib "socat" sh -c "printf 'PEER\n' | socat -t 2 - TCP4:$DST:7001"
+	check "socat TCP4 over the library" grep -q "^PEER 6 $SYN " "$OUT"
+fi
+if [ -x "$CLATRUN" ]; then
+	run pass nolib "clatrun (CLAT_PREFIX in the environment) t_connect blocking" \
+		CLAT_PREFIX=$NSP CLAT_CONFIG="$TMP/empty.conf" "$CLATRUN" -- "$B/t_connect" blocking
+	run pass nolib "clatrun t_udp sendto" \
+		CLAT_PREFIX=$NSP CLAT_CONFIG="$TMP/empty.conf" "$CLATRUN" -- "$B/t_udp" sendto
+else
+	report skip "clatrun not built at $CLATRUN"
+fi
+
+# ---- a host WITH IPv4: auto mode does not translate (RFC 6535 4.5)
+NSV=clatnetns$$v
+if setup_ns "$NSV" "addr add $DST/32 dev lo"; then
+	NS=$NSV
+	m=$(log_mark)
+	run pass lib "IPv4 host, auto: TCP goes over IPv4" T_PEER_FAM=4 T_LOCAL=$DST -u T_SYNTH \
+		"$B/t_connect" blocking
+	run pass lib "IPv4 host, auto: UDP goes over IPv4" T_PEER_FAM=4 T_LOCAL=$DST -u T_SYNTH \
+		"$B/t_udp" sendto
+	run pass lib "IPv4 host, auto: v4-mapped AF_INET6 goes over IPv4" T_PEER_FAM=4 -u T_SYNTH \
+		"$B/t_v4mapped" tcp
+	check "IPv4 host, auto: nothing reached the server over IPv6" eval '! v6_since '"$m"
+	run pass lib "IPv4 host, always: TCP is translated" CLAT_MODE=always "$B/t_connect" blocking
+	NS=$NSM
+else
+	report "not ok" "set up the IPv4 host namespace"
+fi
+
+# ---- an "unreachable" IPv4 route (how some IPv6-only hosts make IPv4 fail
+# fast): connect() and sendto() see EHOSTUNREACH from the route lookup, which
+# means "no IPv4 route" as much as ENETUNREACH does, so both are translated
+# (ARCHITECTURE.md, "When to translate").
+NSU=clatnetns$$u
+if setup_ns "$NSU" "route add unreachable $DST/32"; then
+	NS=$NSU
+	run pass nolib "unreachable route: no library, everything is EHOSTUNREACH" \
+		"$B/t_policy" probe
+	check "unreachable route: the probe saw EHOSTUNREACH" \
+		grep -q '^tcp=EHOSTUNREACH tcp-nb=EHOSTUNREACH udp=EHOSTUNREACH' "$OUT"
+	run pass lib "unreachable route: sendto on EHOSTUNREACH is translated" "$B/t_udp" sendto
+	run pass lib "unreachable route: sendmsg on EHOSTUNREACH is translated" "$B/t_udp" sendmsg
+	m=$(log_mark)
+	run pass lib "unreachable route: blocking connect on EHOSTUNREACH is translated" \
+		"$B/t_connect" blocking
+	check "unreachable route: the TCP connection reached the server over IPv6" \
+		eval "log_since $m | grep -E '^tcp [0-9]+ 6 '"
+	NS=$NSM
+else
+	report "not ok" "set up the unreachable-route namespace"
+fi
+
+# ---- IPv4 appearing later: new connections stop translating (RFC 8305 7.3)
+NSL=clatnetns$$l
+if setup_ns "$NSL"; then
+	NS=$NSL
+	run pass lib "IPv4 appears while running: next connect goes over IPv4" \
+		T_HOOK="env -u LD_PRELOAD ip addr add $DST/32 dev lo" "$B/t_connect" v4appears
+	NS=$NSM
+else
+	report "not ok" "set up the late-IPv4 namespace"
+fi
+
+echo "1..$N"
+[ $SKIPPED = 0 ] || echo "# $SKIPPED skipped"
+echo "netns: $PASSED passed, $FAILED failed"
+[ $FAILED = 0 ]
