@@ -1,5 +1,6 @@
 /* accept/accept4 on a rewritten listening socket: the new connection is
  * rewritten too, and its peer reported in the program's family. */
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "core/sockaddr.h"
@@ -24,28 +25,35 @@ static int accepted(int listener_fd, int fd, struct sockaddr *addr, socklen_t *l
 	return fd;
 }
 
-CLAT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+/* accept(2) is accept4(2) without flags; the real accept is still the one
+ * called for it, in case another preload library hooks only that. */
+static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags,
+			 bool plain_accept)
 {
-	if (clat_fd_rewritten(fd) == NULL) {
-		int newfd = clat_real()->accept4(fd, addr, len, flags);
+	const struct clat_realcalls *real = clat_real();
+	bool rewritten = clat_fd_rewritten(fd) != NULL;
+	struct sockaddr_storage kernel;
+	socklen_t kernel_len = sizeof(kernel);
+	struct sockaddr *name = rewritten ? (struct sockaddr *)&kernel : addr;
+	socklen_t *name_len = rewritten ? &kernel_len : len;
+
+	int newfd = plain_accept ? real->accept(fd, name, name_len)
+				 : real->accept4(fd, name, name_len, flags);
+	if (newfd < 0)
+		return newfd;
+	if (!rewritten) {
 		clat_fd_forget(newfd);
 		return newfd;
 	}
-	struct sockaddr_storage kernel;
-	socklen_t kernel_len = sizeof(kernel);
-	int newfd = clat_real()->accept4(fd, (struct sockaddr *)&kernel, &kernel_len, flags);
-	return newfd < 0 ? newfd : accepted(fd, newfd, addr, len, &kernel);
+	return accepted(fd, newfd, addr, len, &kernel);
+}
+
+CLAT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return accept_common(fd, addr, len, flags, false);
 }
 
 CLAT_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	if (clat_fd_rewritten(fd) == NULL) {
-		int newfd = clat_real()->accept(fd, addr, len);
-		clat_fd_forget(newfd);
-		return newfd;
-	}
-	struct sockaddr_storage kernel;
-	socklen_t kernel_len = sizeof(kernel);
-	int newfd = clat_real()->accept(fd, (struct sockaddr *)&kernel, &kernel_len);
-	return newfd < 0 ? newfd : accepted(fd, newfd, addr, len, &kernel);
+	return accept_common(fd, addr, len, 0, true);
 }
