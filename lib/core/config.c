@@ -16,6 +16,8 @@ enum clat_key_index {
 	CLAT_KEY_LOCAL_IPV4,
 	CLAT_KEY_PRIVATE_WKP,
 	CLAT_KEY_LOG,
+	CLAT_KEY_FALLBACK_PREFIX,
+	CLAT_KEY_DISCOVERY,
 	CLAT_KEY_COUNT,
 };
 
@@ -30,6 +32,10 @@ const struct clat_config_key clat_config_keys[CLAT_KEY_COUNT + 1] = {
 		"yes: also translate private IPv4 destinations behind 64:ff9b::/96 (default no)" },
 	[CLAT_KEY_LOG] = { "log", "CLAT_DEBUG",
 		"debug log: stderr (or 1), syslog, an absolute file path, or empty (or 0) for off" },
+	[CLAT_KEY_FALLBACK_PREFIX] = { "fallback-prefix", "CLAT_FALLBACK_PREFIX",
+		"NAT64 prefix used only when no other source has one, e.g. 64:ff9b::/96; empty: none" },
+	[CLAT_KEY_DISCOVERY] = { "discovery", "CLAT_DISCOVERY",
+		"yes: find the prefix without being told (RFC 7050 DNS query, shared cache); no: never (default yes)" },
 	[CLAT_KEY_COUNT] = { NULL, NULL, NULL },
 };
 
@@ -59,21 +65,36 @@ static bool clat_word_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-static bool clat_set_prefix(struct clat_config *cfg, const char *value, const char **reason)
+/* Empty means "none"; otherwise a valid RFC 6052 prefix. */
+static bool clat_parse_prefix_value(const char *value, bool *has, struct clat_prefix *prefix,
+				    const char **reason)
 {
 	enum clat_prefix_status status;
 
 	if (*value == '\0') {
-		cfg->has_prefix = false; /* "no prefix": leave it to discovery */
+		*has = false;
 		return true;
 	}
-	status = clat_prefix_parse(value, &cfg->prefix);
+	status = clat_prefix_parse(value, prefix);
 	if (status != CLAT_PREFIX_OK) {
 		*reason = clat_prefix_status_text(status);
 		return false;
 	}
-	cfg->has_prefix = true;
+	*has = true;
 	return true;
+}
+
+static bool clat_set_prefix(struct clat_config *cfg, const char *value, const char **reason)
+{
+	/* Empty: "no prefix", leave it to discovery. */
+	return clat_parse_prefix_value(value, &cfg->has_prefix, &cfg->prefix, reason);
+}
+
+static bool clat_set_fallback_prefix(struct clat_config *cfg, const char *value,
+				     const char **reason)
+{
+	return clat_parse_prefix_value(value, &cfg->has_fallback_prefix, &cfg->fallback_prefix,
+				       reason);
 }
 
 static bool clat_set_mode(struct clat_config *cfg, const char *value, const char **reason)
@@ -94,19 +115,29 @@ static bool clat_set_local_ipv4(struct clat_config *cfg, const char *value, cons
 	return true;
 }
 
-static bool clat_set_private_wkp(struct clat_config *cfg, const char *value, const char **reason)
+static bool clat_parse_yes_no(const char *value, bool *out, const char **reason)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (clat_word_eq(value, yes[i]) || clat_word_eq(value, no[i])) {
-			cfg->translate_private_wkp = clat_word_eq(value, yes[i]);
+			*out = clat_word_eq(value, yes[i]);
 			return true;
 		}
 	}
 	*reason = "must be yes or no (or true/false, on/off, 1/0)";
 	return false;
+}
+
+static bool clat_set_private_wkp(struct clat_config *cfg, const char *value, const char **reason)
+{
+	return clat_parse_yes_no(value, &cfg->translate_private_wkp, reason);
+}
+
+static bool clat_set_discovery(struct clat_config *cfg, const char *value, const char **reason)
+{
+	return clat_parse_yes_no(value, &cfg->discovery, reason);
 }
 
 /* Maps the accepted spellings onto the stored target. */
@@ -145,6 +176,8 @@ static clat_setter *const clat_setters[CLAT_KEY_COUNT] = {
 	[CLAT_KEY_LOCAL_IPV4] = clat_set_local_ipv4,
 	[CLAT_KEY_PRIVATE_WKP] = clat_set_private_wkp,
 	[CLAT_KEY_LOG] = clat_set_log,
+	[CLAT_KEY_FALLBACK_PREFIX] = clat_set_fallback_prefix,
+	[CLAT_KEY_DISCOVERY] = clat_set_discovery,
 };
 
 void clat_config_defaults(struct clat_config *cfg)
@@ -153,6 +186,7 @@ void clat_config_defaults(struct clat_config *cfg)
 	cfg->mode = CLAT_MODE_AUTO;
 	inet_pton(AF_INET, CLAT_DEFAULT_LOCAL_IPV4, &cfg->local_ipv4);
 	cfg->translate_private_wkp = false; /* RFC 6052 s3.1 by default */
+	cfg->discovery = true;
 }
 
 static int clat_key_find(const char *key)

@@ -26,6 +26,11 @@ struct clat_config {
 	enum clat_mode mode;
 	struct in_addr local_ipv4;
 	bool translate_private_wkp; /* 6052 s3.1 switch, default off */
+	/* Last in the source order: used only when no setting, PREF64 or
+	 * RFC 7050 answer gives a prefix (rfc-requirements, Decisions). */
+	bool has_fallback_prefix;
+	struct clat_prefix fallback_prefix;
+	bool discovery; /* may look for a prefix itself (RFC 7050, cache); default yes */
 	char log_target[CLAT_CONFIG_LOG_MAX]; /* "", "stderr", "syslog" or /path */
 };
 

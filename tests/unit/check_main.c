@@ -13,6 +13,9 @@ int main(void)
 	srunner_add_suite(runner, clat_config_suite());
 	srunner_add_suite(runner, clat_sockopt_suite());
 	srunner_add_suite(runner, clat_cmsg_suite());
+	srunner_add_suite(runner, clat_rfc7050_suite());
+	srunner_add_suite(runner, clat_pref64_suite());
+	srunner_add_suite(runner, clat_prefix_cache_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

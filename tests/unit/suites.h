@@ -10,5 +10,8 @@ Suite *clat_sockaddr_suite(void);
 Suite *clat_config_suite(void);
 Suite *clat_sockopt_suite(void);
 Suite *clat_cmsg_suite(void);
+Suite *clat_rfc7050_suite(void);
+Suite *clat_pref64_suite(void);
+Suite *clat_prefix_cache_suite(void);
 
 #endif

@@ -29,15 +29,19 @@ START_TEST(default_values)
 	ck_assert_uint_eq(cfg.local_ipv4.s_addr, clat_test_v4("192.0.0.4").s_addr);
 	ck_assert(!cfg.translate_private_wkp);
 	ck_assert_str_eq(cfg.log_target, "");
+	ck_assert(!cfg.has_fallback_prefix);
+	ck_assert(cfg.discovery);
 }
 END_TEST
 
 START_TEST(key_table)
 {
 	static const char *const keys[] = { "prefix", "mode", "local-ipv4",
-					    "translate-private-wkp", "log" };
+					    "translate-private-wkp", "log", "fallback-prefix",
+					    "discovery" };
 	static const char *const envs[] = { "CLAT_PREFIX", "CLAT_MODE", "CLAT_LOCAL_IPV4",
-					    "CLAT_TRANSLATE_PRIVATE_WKP", "CLAT_DEBUG" };
+					    "CLAT_TRANSLATE_PRIVATE_WKP", "CLAT_DEBUG",
+					    "CLAT_FALLBACK_PREFIX", "CLAT_DISCOVERY" };
 	size_t n = 0;
 
 	for (; clat_config_keys[n].key != NULL; n++) {
@@ -63,6 +67,8 @@ START_TEST(good_file)
 		"  local-ipv4\t=  192.0.0.5  \n"
 		"   \t \n"
 		"translate-private-wkp = yes\n"
+		"fallback-prefix = 64:ff9b::/96\n"
+		"discovery = no\n"
 		"log = /var/log/clat.log"; /* no final newline */
 	struct clat_config cfg = defaults();
 	char err[CLAT_CONFIG_ERR_MAX] = "";
@@ -75,6 +81,10 @@ START_TEST(good_file)
 	ck_assert_uint_eq(cfg.local_ipv4.s_addr, clat_test_v4("192.0.0.5").s_addr);
 	ck_assert(cfg.translate_private_wkp);
 	ck_assert_str_eq(cfg.log_target, "/var/log/clat.log");
+	ck_assert(cfg.has_fallback_prefix);
+	ck_assert(clat_prefix_is_wkp(&cfg.fallback_prefix));
+	ck_assert(!cfg.discovery);
+	ck_assert(!clat_prefix_equal(&cfg.prefix, &cfg.fallback_prefix)); /* separate */
 }
 END_TEST
 
@@ -164,6 +174,14 @@ static const struct {
 	  "line 1: log: must be stderr, syslog, an absolute file path, 1 (stderr) or 0 (off): 'clat.log'" },
 	{ "log = stdout\n", NULL },
 	{ "log = 2\n", NULL },
+	{ "fallback-prefix = 64:ff9b::/95\n",
+	  "line 1: fallback-prefix: prefix length must be 32, 40, 48, 56, 64 or 96 (RFC 6052 section 2.2): '64:ff9b::/95'" },
+	{ "fallback-prefix = 64:ff9b::\n", NULL },
+	{ "fallback-prefix = 2001:db8:122:344:ff00::/96\n", NULL },
+	{ "discovery = maybe\n",
+	  "line 1: discovery: must be yes or no (or true/false, on/off, 1/0): 'maybe'" },
+	{ "discovery =\n", NULL },
+	{ "Discovery = no\n", "line 1: unknown key 'Discovery'" },
 	{ long_path_line, NULL },
 	{ long_line, "line 1: longer than 512 characters" },
 };
@@ -281,6 +299,48 @@ START_TEST(set_values)
 }
 END_TEST
 
+/* fallback-prefix: its own prefix, empty = none, independent of prefix;
+ * discovery: the usual yes/no spellings, default yes. */
+START_TEST(fallback_and_discovery)
+{
+	static const struct {
+		const char *value;
+		bool on;
+	} bools[] = {
+		{ "yes", true }, { "no", false }, { "true", true }, { "false", false },
+		{ "on", true }, { "off", false }, { "1", true }, { "0", false }, { "NO", false },
+	};
+	struct clat_config cfg = defaults(), before;
+	char err[CLAT_CONFIG_ERR_MAX];
+
+	ck_assert(clat_config_set(&cfg, "fallback-prefix", "2001:db8:122::/48", err, sizeof(err)));
+	ck_assert(cfg.has_fallback_prefix);
+	ck_assert_uint_eq(cfg.fallback_prefix.len, 48);
+	ck_assert_mem_eq(cfg.fallback_prefix.addr, clat_test_v6("2001:db8:122::").s6_addr, 16);
+	ck_assert(!cfg.has_prefix); /* not the main prefix */
+	ck_assert(clat_config_set(&cfg, "prefix", "64:ff9b::/96", err, sizeof(err)));
+	ck_assert(clat_config_set(&cfg, "fallback-prefix", "", err, sizeof(err)));
+	ck_assert(!cfg.has_fallback_prefix);
+	ck_assert(cfg.has_prefix); /* and the other way round */
+	ck_assert(clat_config_set(&cfg, "fallback-prefix", "64:ff9b:1::/48", err, sizeof(err)));
+	before = cfg;
+	ck_assert(!clat_config_set(&cfg, "fallback-prefix", "2001:db8::1/96", err, sizeof(err)));
+	ck_assert_str_eq(err, "fallback-prefix: address has bits set after the prefix length: '2001:db8::1/96'");
+	ck_assert_mem_eq(&cfg, &before, sizeof(cfg)); /* kept on error */
+
+	for (size_t i = 0; i < CLAT_TEST_COUNT(bools); i++) {
+		cfg.discovery = !bools[i].on;
+		ck_assert(clat_config_set(&cfg, "discovery", bools[i].value, err, sizeof(err)));
+		ck_assert_msg(cfg.discovery == bools[i].on, "%s", bools[i].value);
+	}
+	cfg.discovery = false;
+	ck_assert(!clat_config_set(&cfg, "discovery", "", err, sizeof(err)));
+	ck_assert(!clat_config_set(&cfg, "discovery", "yes please", err, sizeof(err)));
+	ck_assert(!cfg.discovery);
+	ck_assert(!cfg.translate_private_wkp); /* the other yes/no key untouched */
+}
+END_TEST
+
 START_TEST(log_values)
 {
 	static const struct {
@@ -352,7 +412,8 @@ START_TEST(env_all)
 	static const char *const env[] = {
 		"CLAT_PREFIX=2001:db8:122::/48", "CLAT_MODE=always",
 		"CLAT_LOCAL_IPV4=192.0.0.6", "CLAT_TRANSLATE_PRIVATE_WKP=on",
-		"CLAT_DEBUG=1", "PATH=/bin", NULL,
+		"CLAT_DEBUG=1", "CLAT_FALLBACK_PREFIX=2001:db8:100::/40", "CLAT_DISCOVERY=off",
+		"PATH=/bin", NULL,
 	};
 	struct clat_config cfg = defaults();
 	char err[CLAT_CONFIG_ERR_MAX] = "";
@@ -365,6 +426,9 @@ START_TEST(env_all)
 	ck_assert_uint_eq(cfg.local_ipv4.s_addr, clat_test_v4("192.0.0.6").s_addr);
 	ck_assert(cfg.translate_private_wkp);
 	ck_assert_str_eq(cfg.log_target, "stderr");
+	ck_assert(cfg.has_fallback_prefix);
+	ck_assert_uint_eq(cfg.fallback_prefix.len, 40);
+	ck_assert(!cfg.discovery);
 }
 END_TEST
 
@@ -384,15 +448,19 @@ END_TEST
 
 START_TEST(env_empty_values)
 {
-	static const char *const env[] = { "CLAT_PREFIX=", "CLAT_DEBUG=", NULL };
+	static const char *const env[] = { "CLAT_PREFIX=", "CLAT_DEBUG=", "CLAT_FALLBACK_PREFIX=",
+					   NULL };
 	struct clat_config cfg = defaults();
 	char err[CLAT_CONFIG_ERR_MAX] = "";
 
-	ck_assert(parse(&cfg, "prefix = 64:ff9b::/96\nlog = syslog\n", err, sizeof(err)));
+	ck_assert(parse(&cfg, "prefix = 64:ff9b::/96\nlog = syslog\nfallback-prefix = 64:ff9b::/96\n",
+			err, sizeof(err)));
+	ck_assert(cfg.has_fallback_prefix);
 	fake_env = env;
 	ck_assert_msg(clat_config_apply_env(&cfg, fake_getenv, err, sizeof(err)), "%s", err);
 	ck_assert(!cfg.has_prefix); /* "no prefix", not an error */
 	ck_assert_str_eq(cfg.log_target, "");
+	ck_assert(!cfg.has_fallback_prefix);
 }
 END_TEST
 
@@ -410,6 +478,11 @@ START_TEST(env_errors)
 		{ "CLAT_TRANSLATE_PRIVATE_WKP=", NULL },
 		{ "CLAT_DEBUG=yes", NULL },
 		{ "CLAT_DEBUG=log.txt", NULL },
+		{ "CLAT_FALLBACK_PREFIX=64:ff9b::/97",
+		  "CLAT_FALLBACK_PREFIX: prefix length must be 32, 40, 48, 56, 64 or 96 (RFC 6052 section 2.2): '64:ff9b::/97'" },
+		{ "CLAT_FALLBACK_PREFIX=none", NULL },
+		{ "CLAT_DISCOVERY=", "CLAT_DISCOVERY: must be yes or no (or true/false, on/off, 1/0): ''" },
+		{ "CLAT_DISCOVERY=auto", NULL },
 	};
 
 	for (size_t i = 0; i < CLAT_TEST_COUNT(cases); i++) {
@@ -451,6 +524,7 @@ Suite *clat_config_suite(void)
 
 	tc = tcase_create("values");
 	tcase_add_test(tc, set_values);
+	tcase_add_test(tc, fallback_and_discovery);
 	tcase_add_test(tc, log_values);
 	tcase_add_test(tc, mode_names);
 	suite_add_tcase(s, tc);
