@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,18 +153,4 @@ const struct clat_settings *clat_settings(void)
 	pthread_once(&settings_once, load_settings);
 	errno = saved_errno;
 	return &settings;
-}
-
-const struct clat_prefix *clat_active_prefix(void)
-{
-	const struct clat_settings *s = clat_settings();
-	static atomic_flag logged = ATOMIC_FLAG_INIT;
-
-	if (s->config.has_prefix)
-		return &s->config.prefix;
-	if (!atomic_flag_test_and_set(&logged))
-		clat_log_warning("no NAT64 prefix: none in CLAT_PREFIX%s or %s; "
-				 "IPv4 destinations stay untranslated",
-				 s->secure ? " (ignored: secure mode)" : "", s->config_path);
-	return NULL;
 }

@@ -17,8 +17,5 @@ struct clat_settings {
 
 const struct clat_settings *clat_settings(void);
 
-/* The NAT64 prefix for new translations, or NULL (logged once, naming the
- * sources that were tried). */
-const struct clat_prefix *clat_active_prefix(void);
 
 #endif

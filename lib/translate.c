@@ -5,6 +5,7 @@
 #include "core/policy.h"
 #include "core/sockaddr.h"
 #include "family_switch.h"
+#include "prefix_source.h"
 #include "log.h"
 #include "realcalls.h"
 #include "settings.h"
@@ -124,14 +125,23 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
 }
 
+/* The IPv4 a peer address stands for: embedded under any known prefix
+ * (RFC 6052 s2.3), or v4-mapped. */
+static bool embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4)
+{
+	struct clat_prefix_set known;
+	clat_known_prefixes(&known);
+	for (unsigned i = 0; i < known.count; i++)
+		if (clat_sockaddr_to_ipv4(&known.prefix[i], kernel, v4))
+			return true;
+	return clat_sockaddr_from_v4mapped(kernel, v4);
+}
+
 socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
 			 struct sockaddr_storage *out)
 {
 	struct sockaddr_in v4;
-	const struct clat_prefix *prefix = clat_settings()->config.has_prefix ?
-					   &clat_settings()->config.prefix : NULL;
-	bool known = prefix != NULL ? clat_sockaddr_to_ipv4(prefix, kernel, &v4)
-				    : clat_sockaddr_from_v4mapped(kernel, &v4);
+	bool known = embedded_ipv4(kernel, &v4);
 	if (kernel->sin6_family != AF_INET6) {
 		/* AF_UNSPEC from a disconnected UDP socket: pass it on as it is. */
 		memcpy(out, kernel, sizeof(*kernel));

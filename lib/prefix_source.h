@@ -1,0 +1,18 @@
+/* The library's NAT64 prefix, by source (rfc-requirements "Decisions"):
+ * explicit setting > what clatrun discovered before exec (CLAT_DISCOVERED)
+ * > the shared cache > an RFC 7050 query > the configured fallback.
+ * Discovery is lazy: it runs on the first translation that needs a prefix,
+ * never at load time, and again once what it found expires. */
+#ifndef CLAT_PREFIX_SOURCE_H
+#define CLAT_PREFIX_SOURCE_H
+
+#include "core/prefix_cache.h"
+#include "core/rfc7050.h"
+
+/* The prefix for a new translation, or NULL (logged once, naming the
+ * sources tried). May block for up to about a second, once per TTL. */
+const struct clat_prefix *clat_active_prefix(void);
+/* The prefixes known now, without discovering (for rewriting names). */
+void clat_known_prefixes(struct clat_prefix_set *out);
+
+#endif
