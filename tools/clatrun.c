@@ -19,9 +19,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "clatrun.h"
 #include "core/config.h"
 
-#define EXIT_USAGE 2
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
 #define CONFIG_MAX_BYTES 65536
@@ -30,6 +30,8 @@ struct options {
 	const char *config_path; /* --config, else CLAT_CONFIG, else default */
 	bool config_explicit;
 	bool verbose;
+	bool status, json, refresh, doctor;
+	unsigned wait_pref64;     /* seconds, 0: do not wait */
 	/* Settings given on the command line, as text, passed on as CLAT_*. */
 	const char *prefix, *mode, *local_ipv4, *private_wkp;
 };
@@ -53,6 +55,19 @@ static void usage(FILE *out)
 		"                            also translate private IPv4 destinations under\n"
 		"                            64:ff9b::/96 (RFC 6052 section 3.1 forbids it)\n"
 		"  -v, --verbose             log what is translated, to standard error\n"
+		"\n"
+		"Without a prefix, clatrun finds it as the library would: the shared cache,\n"
+		"then an RFC 7050 DNS64 query (about a second at most), then the config\n"
+		"file's fallback-prefix; the program then sends no query of its own.\n"
+		"      --status              show the prefix a program would get now, its\n"
+		"                            source and lifetime, the resolver, the cache and\n"
+		"                            whether IPv4 has a route; exit 1 if no prefix\n"
+		"      --json                with --status: the same as one JSON object\n"
+		"      --refresh             rediscover now and rewrite the cache\n"
+		"      --wait-pref64=SECONDS wait up to SECONDS for a Router Advertisement\n"
+		"                            with a PREF64 option (RFC 8781) and use it\n"
+		"      --doctor [IPV4:PORT]  check each step to the NAT64 (and a TCP connect\n"
+		"                            through it to IPV4:PORT) and say what fails\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -73,9 +88,20 @@ static void die_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+static unsigned parse_seconds(const char *text)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n == 0 || n > 3600 || text[0] == '-')
+		die_usage("--wait-pref64 wants whole seconds from 1 to 3600, not '%s'", text);
+	return (unsigned)n;
+}
+
 static void parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP };
+	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP, OPT_STATUS, OPT_JSON, OPT_REFRESH,
+	       OPT_WAIT_PREF64, OPT_DOCTOR };
 	static const struct option longopts[] = {
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -83,6 +109,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "local-ipv4", required_argument, NULL, OPT_LOCAL_IPV4 },
 		{ "translate-private-wkp", no_argument, NULL, OPT_PRIVATE_WKP },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "status", no_argument, NULL, OPT_STATUS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "refresh", no_argument, NULL, OPT_REFRESH },
+		{ "wait-pref64", required_argument, NULL, OPT_WAIT_PREF64 },
+		{ "doctor", no_argument, NULL, OPT_DOCTOR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -98,14 +129,27 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case OPT_LOCAL_IPV4: opt->local_ipv4 = optarg; break;
 		case OPT_PRIVATE_WKP: opt->private_wkp = "yes"; break;
 		case 'v': opt->verbose = true; break;
+		case OPT_STATUS: opt->status = true; break;
+		case OPT_JSON: opt->json = true; break;
+		case OPT_REFRESH: opt->refresh = true; break;
+		case OPT_DOCTOR: opt->doctor = true; break;
+		case OPT_WAIT_PREF64: opt->wait_pref64 = parse_seconds(optarg); break;
 		case 'h': usage(stdout); exit(EXIT_SUCCESS);
 		case 'V': printf("clatrun (libclat) %s\n", PACKAGE_VERSION); exit(EXIT_SUCCESS);
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
 		default: die_usage("unknown option '%s'", argv[optind - 1]); break;
 		}
 	}
-	if (optind >= argc)
+	if (opt->json && !opt->status)
+		die_usage("%s", "--json goes with --status");
+	if (opt->status + opt->doctor > 1)
+		die_usage("%s", "--status and --doctor do not go together");
+	if (optind >= argc && !opt->status && !opt->doctor && !opt->refresh)
 		die_usage("%s", "no program given");
+	if (optind < argc && opt->status)
+		die_usage("--status takes no program ('%s')", argv[optind]);
+	if (opt->doctor && argc - optind > 1)
+		die_usage("%s", "--doctor takes at most one IPV4:PORT");
 }
 
 static bool read_file(const char *path, char *buf, size_t *len)
@@ -238,15 +282,59 @@ static void warn_if_secure(const char *program)
 			caps ? "a file-capability program" : "setuid/setgid");
 }
 
+/* CLAT_DISCOVERED="P1[,P2] EXPIRES SOURCE" for the library (prefix_source.c):
+ * what clatrun found, so the program does no DNS of its own, and when to
+ * look again. Configured prefixes go as CLAT_PREFIX instead. */
+static void export_discovered(const struct clatrun_prefix *p)
+{
+	char value[512] = "", text[64];
+	size_t used = 0;
+	if (p->source == CLAT_SOURCE_CONFIG || p->set.count == 0)
+		return;
+	for (unsigned i = 0; i < p->set.count && used < sizeof(value); i++) {
+		clat_prefix_format(&p->set.prefix[i], text, sizeof(text));
+		used += (size_t)snprintf(value + used, sizeof(value) - used, "%s%s",
+					 i ? "," : "", text);
+	}
+	if (used < sizeof(value))
+		snprintf(value + used, sizeof(value) - used, " %lld %s",
+			 (long long)p->expires, clat_source_name(p->source));
+	setenv("CLAT_DISCOVERED", value, 1);
+}
+
+/* Waits for PREF64 when asked, then finds the prefix as the library would. */
+static void find_prefix(const struct options *opt, const struct clat_config *cfg,
+			struct clatrun_prefix *p)
+{
+	struct clat_pref64 ra;
+	int heard = 0;
+	if (opt->wait_pref64 > 0 && !cfg->has_prefix) {
+		heard = clatrun_wait_pref64(opt->wait_pref64, &ra);
+		if (opt->verbose)
+			fprintf(stderr, "clatrun: %s\n", heard > 0 ? "PREF64 option received" :
+				"no PREF64 option received");
+	}
+	clatrun_find_prefix(cfg, opt->config_path, heard > 0 ? &ra : NULL, opt->refresh, p);
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
 	struct clat_config cfg;
+	struct clatrun_prefix found;
 	const char *env_config = getenv("CLAT_CONFIG");
 
 	opt.config_path = env_config && *env_config ? env_config : CLAT_DEFAULT_CONFIG_PATH;
 	parse_options(argc, argv, &opt);
 	check_settings(&opt, &cfg);
+	if (opt.doctor)
+		return clatrun_doctor(&cfg, opt.config_path, optind < argc ? argv[optind] : NULL);
+	if (cfg.mode != CLAT_MODE_OFF || opt.status)
+		find_prefix(&opt, &cfg, &found);
+	if (opt.status)
+		return clatrun_status(&cfg, &found, opt.json);
+	if (optind >= argc) /* --refresh alone: show what it found */
+		return clatrun_status(&cfg, &found, false);
 	export_settings(&opt);
 
 	const char *library = library_path();
@@ -257,14 +345,16 @@ int main(int argc, char **argv)
 	add_preload(library);
 
 	char prefix[64] = "none";
-	if (cfg.has_prefix)
-		clat_prefix_format(&cfg.prefix, prefix, sizeof(prefix));
-	else if (cfg.mode != CLAT_MODE_OFF)
-		fprintf(stderr, "clatrun: warning: no NAT64 prefix (give --prefix, CLAT_PREFIX "
-			"or 'prefix' in %s); IPv4 destinations stay untranslated\n",
-			opt.config_path);
+	if (cfg.mode != CLAT_MODE_OFF && found.set.count > 0) {
+		clat_prefix_format(&found.set.prefix[0], prefix, sizeof(prefix));
+		export_discovered(&found);
+	} else if (cfg.mode != CLAT_MODE_OFF) {
+		fprintf(stderr, "clatrun: warning: no NAT64 prefix, IPv4 destinations stay "
+			"untranslated (tried: %s)\n", found.tried);
+	}
 	if (opt.verbose)
-		fprintf(stderr, "clatrun: library %s, prefix %s, mode %s\n", library, prefix,
+		fprintf(stderr, "clatrun: library %s, prefix %s (%s), mode %s\n", library, prefix,
+			clat_source_name(cfg.mode != CLAT_MODE_OFF ? found.source : CLAT_SOURCE_NONE),
 			clat_mode_name(cfg.mode));
 
 	char *program = argv[optind];

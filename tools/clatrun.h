@@ -1,0 +1,40 @@
+/* clatrun's pieces: option handling and exec (clatrun.c), finding the
+ * prefix as the library would (find_prefix.c), --status (status.c),
+ * --doctor (doctor.c), and waiting for PREF64 (pref64_listen.c). */
+#ifndef CLATRUN_H
+#define CLATRUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/pref64.h"
+#include "prefix_lookup.h"
+
+#define EXIT_USAGE 2
+
+struct clatrun_prefix {
+	struct clat_prefix_set set;
+	enum clat_prefix_source source; /* NONE: no prefix */
+	int64_t expires;                /* INT64_MAX for configured ones */
+	struct clat_lookup lookup;      /* what discovery saw (source DNS64/PREF64) */
+	bool looked_up;
+	char tried[768];                /* plain words: the sources tried */
+};
+
+/* The prefix the program will get: explicit setting, else a PREF64 just
+ * heard (pref64 may be NULL), else cache/DNS64 (force: skip the cache),
+ * else the fallback. */
+void clatrun_find_prefix(const struct clat_config *cfg, const char *config_path,
+			 const struct clat_pref64 *pref64, bool force,
+			 struct clatrun_prefix *out);
+/* 1 with *found set, 0 when none came within seconds, -1 on error. */
+int clatrun_wait_pref64(unsigned seconds, struct clat_pref64 *found);
+/* True when the kernel has an IPv4 route (auto mode would not translate). */
+bool clatrun_ipv4_has_route(void);
+/* --status: returns the exit status (0 with a prefix, 1 without). */
+int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json);
+/* --doctor [HOST:PORT]: returns 0 when every step passed, else 1. */
+int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const char *target);
+
+#endif
