@@ -10,12 +10,30 @@
 #   lab.sh exec client|gw|sv CMD...
 #   lab.sh synth PREFIX IPV4      print the RFC 6052 address of IPV4 under PREFIX
 #   lab.sh status
-# Library: ". tests/lab/lab.sh" then lab_up, lab_down, lab_exec, lab_synth.
+#   lab.sh dns64 stop             stop the gw's resolver on 2001:db8:1::1
+#   lab.sh dns64 start [KIND]     start it again: dns64 (default), plain (no DNS64:
+#                                 ipv4only.arpa AAAA is NODATA) or silent (a UDP
+#                                 socket on :53 that never answers)
+#   lab.sh dns64 queries [NAME]   count the queries for NAME (default ipv4only.arpa)
+#                                 in the running resolver's log
+#   lab.sh wkn-ttl TTL [NEG_TTL]  serve ipv4only.arpa with these TTLs from now on
+#   lab.sh ra PREFIX [LIFETIME [COUNT [INTERVAL]]]
+#                                 send Router Advertisements with a PREF64 option
+#                                 (RFC 8781) from gw to the client (accept_ra=2 set)
+#   lab.sh nduseropt SECONDS      print the ND user options (RTM_NEWNDUSEROPT) the
+#                                 client's kernel passes to netlink, for SECONDS
+# Library: ". tests/lab/lab.sh" then lab_up, lab_down, lab_exec, lab_synth,
+# lab_dns64_stop, lab_dns64_start, lab_dns64_queries, lab_wkn_ttl, lab_client_accept_ra,
+# lab_ra_send, lab_ra_start, lab_ra_stop, lab_nduseropt.
 #
 # Environment: LAB_NAME (default clat-lab) names the namespaces LAB_NAME-cl,
 # LAB_NAME-gw, LAB_NAME-sv, so two labs with different names can run at once.
 # LAB_STATE_DIR (default /run/clat-lab) holds one directory per lab (configs, logs,
-# PIDs). LAB_PYTHON picks the python3 used for the servers.
+# PIDs). LAB_PYTHON picks the python3 used for the servers. LAB_WKN_TTL (default
+# 3600, RFC 7050 section 4: at least 60 minutes) is the TTL of ipv4only.arpa's A
+# records and so of the AAAA records the DNS64 synthesises from them;
+# LAB_WKN_NEG_TTL (default 600) the SOA MINIMUM of ipv4only.arpa, i.e. the negative
+# TTL of a NODATA answer for its AAAA (RFC 2308 section 5).
 #
 # All traffic stays inside the namespaces: sv has no default route, gw's only
 # routes are the two lab links and the TAYGA tun, the client has only the gw link.
@@ -33,6 +51,8 @@ LAB_TAYGA4=192.168.255.1
 LAB_TAYGA6=2001:db8:ff::64        # TAYGA's own IPv6 address (outside every lab prefix)
 LAB_TUN=nat64
 LAB_MARKER=clat-lab-marker-5c1e7a # content of http://203.0.113.10:8080/index.html
+LAB_WKN_TTL=${LAB_WKN_TTL:-3600}
+LAB_WKN_NEG_TTL=${LAB_WKN_NEG_TTL:-600}
 
 lab__set_names() {
 	LAB_NS_CL=$LAB_NAME-cl
@@ -275,8 +295,9 @@ lab__dns_sv() {
 	local-data: "server.test. 300 IN A $LAB_SV4"
 	local-data: "v6only.test. 300 IN AAAA $LAB_GW6"
 	local-zone: "ipv4only.arpa." static
-	local-data: "ipv4only.arpa. 300 IN A 192.0.0.170"
-	local-data: "ipv4only.arpa. 300 IN A 192.0.0.171"
+	local-data: "ipv4only.arpa. $LAB_WKN_TTL IN SOA ns.ipv4only.arpa. hostmaster.ipv4only.arpa. 1 3600 600 86400 $LAB_WKN_NEG_TTL"
+	local-data: "ipv4only.arpa. $LAB_WKN_TTL IN A 192.0.0.170"
+	local-data: "ipv4only.arpa. $LAB_WKN_TTL IN A 192.0.0.171"
 remote-control:
 	control-enable: no
 EOF
@@ -286,15 +307,25 @@ EOF
 	lab__ready unbound-sv lab__listening "$LAB_NS_SV" tcp 53 || return 1
 }
 
-lab__dns_gw() { # prefix
+# lab__dns_gw PREFIX [dns64|plain]: the client's resolver on $LAB_GW6, forwarding
+# to sv. dns64 synthesises AAAA records under PREFIX; plain does not, so that
+# ipv4only.arpa AAAA is NODATA (a network without DNS64). log-queries: one line per
+# query ("info: 2001:db8:1::2 ipv4only.arpa. AAAA IN"), counted by lab_dns64_queries.
+lab__dns_gw() {
+	local modules='"dns64 iterator"' dns64="	dns64-prefix: $1"
+	if [ "${2:-dns64}" = plain ]; then
+		modules='"iterator"'
+		dns64=''
+	fi
 	{
 		echo "server:"
 		lab__unbound_common
 		cat <<EOF
 	interface: $LAB_GW6
 	access-control: 2001:db8:1::/64 allow
-	module-config: "dns64 iterator"
-	dns64-prefix: $1
+	module-config: $modules
+$dns64
+	log-queries: yes
 	# Unbound serves test. as a local zone by default; we want it forwarded.
 	local-zone: "test." nodefault
 	do-not-query-localhost: no
@@ -307,6 +338,161 @@ EOF
 	} >"$LAB_DIR/unbound-gw.conf"
 	lab__start unbound-gw "$LAB_NS_GW" "${LAB_UNBOUND[@]}" -d -c "$LAB_DIR/unbound-gw.conf" || return 1
 	lab__ready unbound-gw lab__listening "$LAB_NS_GW" udp 53 || return 1
+	echo "${2:-dns64}" >"$LAB_DIR/dns-gw-kind"
+}
+
+# lab__dns_silent: a resolver address that swallows every query (UDP :53 bound,
+# nothing read, nothing answered; TCP :53 closed), like a dead or filtered server.
+lab__dns_silent() {
+	lab__start unbound-gw "$LAB_NS_GW" "$LAB_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+time.sleep(3600)' "$LAB_GW6" || return 1
+	lab__ready unbound-gw lab__listening "$LAB_NS_GW" udp 53 || return 1
+	echo silent >"$LAB_DIR/dns-gw-kind"
+}
+
+# lab__kill NAME: stop one daemon started by lab__start (PID plus start time, so
+# never a reused PID): TERM, then KILL, bounded.
+lab__kill() {
+	local name=$1 pid start i
+	[ -f "$LAB_DIR/$name.pid" ] || return 0
+	pid=$(cat "$LAB_DIR/$name.pid")
+	start=$(awk -v p="$pid" -v n="$name" '$1 == p && $3 == n { s = $2 } END { print s }' \
+		"$LAB_DIR/pids")
+	rm -f "$LAB_DIR/$name.pid"
+	[ -n "$start" ] || return 0
+	grep -vxF "$pid $start $name" "$LAB_DIR/pids" >"$LAB_DIR/pids.new"
+	mv "$LAB_DIR/pids.new" "$LAB_DIR/pids"
+	[ "$(lab__starttime "$pid")" = "$start" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		lab__alive "$pid" || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		lab__alive "$pid" || return 0
+		sleep 0.1
+	done
+	lab__err "$name (pid $pid) does not die"
+	return 1
+}
+
+lab__not_listening() { ! lab__listening "$@"; }
+
+# lab_dns64_stop: stop the gw's resolver; then $LAB_GW6 port 53 answers with ICMPv6
+# port unreachable. Its log is kept as unbound-gw.log.N.
+lab_dns64_stop() {
+	local n=0
+	[ -d "$LAB_DIR" ] || { lab__err "dns64 stop: lab $LAB_NAME is down"; return 1; }
+	lab__kill unbound-gw || return 1
+	if [ -f "$LAB_DIR/unbound-gw.log" ]; then
+		while [ -e "$LAB_DIR/unbound-gw.log.$n" ]; do n=$((n + 1)); done
+		mv "$LAB_DIR/unbound-gw.log" "$LAB_DIR/unbound-gw.log.$n"
+	fi
+	rm -f "$LAB_DIR/dns-gw-kind"
+	lab__wait 30 lab__not_listening "$LAB_NS_GW" udp 53 ||
+		{ lab__err "dns64 stop: something still listens on $LAB_NS_GW udp 53"; return 1; }
+}
+
+# lab_dns64_start [dns64|plain|silent]: (re)start the gw's resolver.
+lab_dns64_start() {
+	local kind=${1:-dns64}
+	[ -d "$LAB_DIR" ] || { lab__err "dns64 start: lab $LAB_NAME is down"; return 1; }
+	case "$kind" in
+	dns64|plain|silent) ;;
+	*) lab__err "dns64 start: unknown kind '$kind' (dns64, plain, silent)"; return 2 ;;
+	esac
+	lab_dns64_stop || return 1
+	if [ "$kind" = silent ]; then
+		lab__dns_silent
+		return
+	fi
+	lab__unbound_cmd && lab__dns_gw "$(cat "$LAB_DIR/prefix")" "$kind" || return 1
+	# Ready when it answers the client (a plain resolver too: server.test A).
+	lab__wait 50 lab__answers server.test A "$LAB_SV4" && return 0
+	lab__err "dns64 start: the $kind resolver does not answer server.test A"
+	lab__showlog "$LAB_DIR/unbound-gw.log"
+	return 1
+}
+
+# lab_wkn_ttl TTL [NEG_TTL]: this lab serves ipv4only.arpa with these TTLs until
+# it goes down (restarts sv's Unbound, then the gw's resolver, so that no cache
+# holds the old answer). The next lab_up uses LAB_WKN_TTL and LAB_WKN_NEG_TTL again.
+lab_wkn_ttl() {
+	local LAB_WKN_TTL=$1 LAB_WKN_NEG_TTL=${2:-$LAB_WKN_NEG_TTL}
+	[ -d "$LAB_DIR" ] || { lab__err "wkn-ttl: lab $LAB_NAME is down"; return 1; }
+	lab__kill unbound-sv || return 1
+	lab__wait 30 lab__not_listening "$LAB_NS_SV" udp 53 || return 1
+	lab__unbound_cmd && lab__dns_sv || return 1
+	lab_dns64_start "$(cat "$LAB_DIR/dns-gw-kind" 2>/dev/null || echo dns64)"
+}
+
+lab__answers() { # name type expected
+	[ "$(ip netns exec "$LAB_NS_CL" dig +time=1 +tries=1 +short @"$LAB_GW6" "$1" "$2")" = "$3" ]
+}
+
+# lab_dns64_queries [NAME]: how many queries for NAME (default ipv4only.arpa, any
+# type) the running gw resolver has logged (log-queries). Unbound logs a query
+# before it answers it, so a count taken after the client got its answer is complete.
+lab_dns64_queries() {
+	local name=${1:-ipv4only.arpa}
+	[ -f "$LAB_DIR/unbound-gw.log" ] || { echo 0; return 0; }
+	grep -ciF " $name. " "$LAB_DIR/unbound-gw.log"
+	return 0
+}
+
+# lab_client_accept_ra: let the client's kernel process Router Advertisements on
+# eth0 (only then does it pass their PREF64 options to RTNLGRP_ND_USEROPT).
+lab_client_accept_ra() {
+	lab__sysctl "$LAB_NS_CL" net.ipv6.conf.eth0.accept_ra=2
+}
+
+# lab_ra_send PREFIX [LIFETIME [COUNT [INTERVAL [EXTRA...]]]]: COUNT (default 1)
+# Router Advertisements carrying a PREF64 option for PREFIX, from gw's link-local
+# address on to-cl to ff02::1, INTERVAL seconds apart; router lifetime 0, so the
+# client's routes stay as they are. EXTRA: pref64.py send options (--plc, --length).
+lab_ra_send() {
+	local rc
+	lab_ra_start "$1" "${2:-1800}" "${3:-1}" "${4:-0.5}" "${@:5}"
+	wait "$LAB_RA_PID"
+	rc=$?
+	LAB_RA_PID=
+	return $rc
+}
+
+# lab_ra_start PREFIX LIFETIME COUNT INTERVAL [EXTRA...]: lab_ra_send in the
+# background; LAB_RA_PID is the sender (timeout(1), which passes a TERM on).
+# lab_ra_stop ends it (or waits for it to end by itself), bounded.
+lab_ra_start() {
+	local prefix=$1 life=$2 count=$3 interval=$4
+	shift 4
+	ip netns exec "$LAB_NS_GW" timeout -k 1 120 "$LAB_PYTHON" "$lab__here/pref64.py" send \
+		--ifname to-cl --prefix "$prefix" --lifetime "$life" --count "$count" \
+		--interval "$interval" "$@" &
+	LAB_RA_PID=$!
+}
+lab_ra_stop() {
+	local i
+	[ -n "${LAB_RA_PID:-}" ] || return 0
+	kill -TERM "$LAB_RA_PID" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		lab__alive "$LAB_RA_PID" || break
+		sleep 0.1
+	done
+	kill -KILL "$LAB_RA_PID" 2>/dev/null
+	wait "$LAB_RA_PID" 2>/dev/null
+	LAB_RA_PID=
+	return 0
+}
+
+# lab_nduseropt SECONDS [MIN]: in the client, print every RTM_NEWNDUSEROPT for up
+# to SECONDS, or until MIN (default 1) PREF64 options were seen; true if they were.
+lab_nduseropt() {
+	ip netns exec "$LAB_NS_CL" timeout -k 1 $((${1%.*} + 5)) "$LAB_PYTHON" \
+		"$lab__here/pref64.py" listen --seconds "$1" --min "${2:-1}"
 }
 
 lab__servers() {
@@ -483,8 +669,27 @@ lab__main() {
 	exec) lab_exec "$@" ;;
 	synth) lab_synth "$@" ;;
 	status) lab_status ;;
+	dns64)
+		case "${1:-}" in
+		stop) lab_dns64_stop ;;
+		start) lab_dns64_start "${2:-dns64}" ;;
+		queries) lab_dns64_queries "${2:-ipv4only.arpa}" ;;
+		*) echo "usage: lab.sh dns64 stop | start [dns64|plain|silent] | queries [NAME]" >&2; return 2 ;;
+		esac
+		;;
+	ra)
+		[ $# -ge 1 ] || { echo "usage: lab.sh ra PREFIX [LIFETIME [COUNT [INTERVAL]]]" >&2; return 2; }
+		lab_client_accept_ra && lab_ra_send "$@"
+		;;
+	nduseropt) lab_nduseropt "${1:-10}" "${2:-1}" ;;
+	wkn-ttl)
+		[ $# -ge 1 ] || { echo "usage: lab.sh wkn-ttl TTL [NEG_TTL]" >&2; return 2; }
+		lab_wkn_ttl "$@"
+		;;
 	*)
 		echo "usage: lab.sh up PREFIX | down | status | exec client|gw|sv CMD... | synth PREFIX IPV4" >&2
+		echo "       lab.sh dns64 stop|start [dns64|plain|silent]|queries [NAME] | wkn-ttl TTL [NEG]" >&2
+		echo "       lab.sh ra PREFIX [LIFETIME [COUNT [INTERVAL]]] | nduseropt SECONDS" >&2
 		return 2
 		;;
 	esac

@@ -4,6 +4,7 @@
 #
 # Environment: CLATRUN (the clatrun binary), CLAT_LIB (libclat.so), both exported by
 # tests/Makefile.am; CLAT_REQUIRE_ROOT_TESTS=1 turns a skip into a failure;
+# CLAT_CONFIG and CLAT_CACHE_DIR are set to files of the run (testlib.sh);
 # LAB_PREFIXES overrides the prefix list; LAB_NAME the namespace names
 # (default clat-lab-PID, so concurrent runs do not clash).
 #
@@ -28,53 +29,9 @@ T=10                # per-client timeout, seconds
 SV=$LAB_SV4
 UNREACH='[Nn]etwork (is )?unreachable'
 
-skip_or_fail() {
-	if [ "${CLAT_REQUIRE_ROOT_TESTS:-0}" = 1 ]; then
-		echo "lab: cannot run: $1 (and CLAT_REQUIRE_ROOT_TESTS=1)" >&2
-		exit 1
-	fi
-	echo "lab: SKIP: $1"
-	exit 77
-}
-
-[ "$(id -u)" = 0 ] || skip_or_fail "needs root (network namespaces, TAYGA)"
-lab__check_tools >/dev/null 2>&1 || { lab__check_tools; skip_or_fail "missing tools"; }
-[ -c /dev/net/tun ] || skip_or_fail "no /dev/net/tun"
-ip netns add "$LAB_NAME-probe" 2>/dev/null || skip_or_fail "cannot create network namespaces"
-ip netns del "$LAB_NAME-probe"
-lab_reap_stale
-
-# Keep the clients' behaviour independent of the caller's environment.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
-unset CLAT_PREFIX CLAT_MODE CLAT_DEBUG LD_PRELOAD
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/clat-lab-run.XXXXXX") || exit 99
-cleanup() {
-	trap - EXIT INT TERM
-	lab_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
-
-N=0 PASS=0 FAIL=0 SKIP=0
-OUT=$WORK/out
-
-ok() { N=$((N + 1)); PASS=$((PASS + 1)); echo "ok $N - $1"; }
-skip() { N=$((N + 1)); SKIP=$((SKIP + 1)); echo "ok $N - $1 # SKIP $2"; }
-notok() { # desc why [show-output]
-	N=$((N + 1)); FAIL=$((FAIL + 1))
-	echo "not ok $N - $1"
-	echo "#   $2"
-	if [ -n "${3:-}" ] && [ -s "$OUT" ]; then
-		echo "#   command: ${LAST_CMD[*]}"
-		echo "#   output:"
-		head -n 40 "$OUT" | sed 's/^/#     /'
-	fi
-}
-
-have() { command -v "$1" >/dev/null 2>&1; }
+# shellcheck source=testlib.sh
+. "$here/testlib.sh"
+tl_init lab
 
 # check MODE DESC REGEX INPUT CMD...: run CMD in the client namespace.
 #   MODE native|clatrun|preload: must exit 0 and print REGEX (ERE).
@@ -135,13 +92,6 @@ pair() {
 	shift 3
 	check fail "$desc: fails without clatrun" '' "$input" "$@"
 	check clatrun "$desc: works under clatrun" "$re" "$input" "$@"
-}
-
-assert() { # desc command... (in this shell)
-	local desc=$1
-	shift
-	LAST_CMD=("$@")
-	if "$@" >"$OUT" 2>&1; then ok "$desc"; else notok "$desc" "check failed" show; fi
 }
 
 client_has_no_ipv4() {
@@ -243,7 +193,4 @@ for PREFIX in $PREFIXES; do
 done
 
 echo "# $((SECONDS - start)) s"
-summary="lab: $PASS passed, $FAIL failed"
-[ "$SKIP" -gt 0 ] && summary="$summary ($SKIP skipped)"
-echo "$summary"
-[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+tl_summary

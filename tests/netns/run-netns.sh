@@ -45,10 +45,15 @@ done
 
 # Nothing from the caller's environment may steer the library or the tests.
 unset LD_PRELOAD CLAT_PREFIX CLAT_MODE CLAT_LOCAL_IPV4 CLAT_TRANSLATE_PRIVATE_WKP \
-	CLAT_DEBUG CLAT_CONFIG T_DST T_TCP T_UDP T_CLOSED T_LOCAL T_PEER_FAM T_SYNTH \
+	CLAT_DEBUG CLAT_CONFIG CLAT_CACHE_DIR CLAT_DISCOVERY CLAT_DISCOVERED \
+	CLAT_FALLBACK_PREFIX T_DST T_TCP T_UDP T_CLOSED T_LOCAL T_PEER_FAM T_SYNTH \
 	T_BINDPORT T_HOOK
 
 TMP=$(mktemp -d /tmp/clat-netns.XXXXXX) || cannot_run "mktemp failed"
+# Prefix discovery has its own tests (lab/run-discovery.sh): here the prefix
+# is always given or deliberately absent, and no cache outside this run's
+# directory may leak in.
+export CLAT_DISCOVERY=no CLAT_CACHE_DIR=$TMP/cache
 NS_LIST=""
 SERVER_PIDS=""
 cleanup() {

@@ -25,8 +25,10 @@ report() { # ok|fail desc
 expect() {
 	local status=$1 re=$2 desc=$3 rc
 	shift 4
+	# Discovery off: this test must send no DNS query to the host's resolver.
 	env -u LD_PRELOAD -u CLAT_PREFIX -u CLAT_MODE -u CLAT_DEBUG -u CLAT_CONFIG \
-		CLAT_CONFIG="$TMP/none.conf" "$@" >"$OUT" 2>&1 </dev/null
+		-u CLAT_FALLBACK_PREFIX -u CLAT_DISCOVERED CLAT_DISCOVERY=no \
+		CLAT_CACHE_DIR="$TMP/cache" CLAT_CONFIG="$TMP/none.conf" "$@" >"$OUT" 2>&1 </dev/null
 	rc=$?
 	if [ "$rc" = "$status" ] && { [ -z "$re" ] || grep -Eq -- "$re" "$OUT"; }; then
 		report ok "$desc"
@@ -38,7 +40,8 @@ expect() {
 
 P=2001:db8:64::/96
 expect 0 'Usage: clatrun' "--help exits 0 with usage" -- "$CLATRUN" --help
-for opt in --prefix --mode --config --local-ipv4 --translate-private-wkp --verbose --help --version; do
+for opt in --prefix --mode --config --local-ipv4 --translate-private-wkp --verbose --help \
+	--version --status --json --refresh --wait-pref64 --doctor; do
 	expect 0 " $opt" "--help documents $opt" -- "$CLATRUN" --help
 done
 expect 0 '^clatrun \(libclat\) [0-9]' "--version" -- "$CLATRUN" --version
@@ -65,6 +68,19 @@ printf 'prefix = 2001:db8:64::/96\nmode = always\n' >"$TMP/good.conf"
 expect 0 "^$P always$" "a good config file is accepted and passed on" -- \
 	"$CLATRUN" --config "$TMP/good.conf" sh -c 'echo "$(cat "$CLAT_CONFIG" | sed -n "s/prefix = //p") $(sed -n "s/mode = //p" "$CLAT_CONFIG")"'
 
+expect 2 "--json goes with --status" "--json alone: exit 2" -- "$CLATRUN" --json true
+expect 2 "--wait-pref64 wants whole seconds" "--wait-pref64 with a bad value: exit 2" -- \
+	"$CLATRUN" --wait-pref64 soon true
+expect 2 "--status takes no program" "--status with a program: exit 2" -- "$CLATRUN" --status true
+expect 2 "wants IPV4:PORT" "--doctor with a bad target: exit 2" -- "$CLATRUN" --doctor nowhere
+expect 1 "tried: .*discovery: off" "--status without any prefix: exit 1, says what was tried" -- \
+	"$CLATRUN" --status
+expect 0 '"prefixes": \["2001:db8:64::/96"\], "source": "config"' "--status --json with --prefix" -- \
+	"$CLATRUN" --status --json -p $P
+printf 'fallback-prefix = 2001:db8:99::/96\n' >"$TMP/fallback.conf"
+expect 0 "prefix: +2001:db8:99::/96 \(source fallback\)" "--status shows a fallback prefix" -- \
+	"$CLATRUN" --config "$TMP/fallback.conf" --status
+
 expect 7 '' "the program's exit status is passed through" -- "$CLATRUN" -p $P sh -c 'exit 7'
 expect 127 "no-such-program: No such file" "program not found: 127" -- \
 	"$CLATRUN" -p $P no-such-program
@@ -84,9 +100,9 @@ expect 0 "^$CLAT_LIB$" "the library is not preloaded twice" -- \
 expect 0 "^$P always 198.51.100.9 yes stderr$" "options become CLAT_* variables" -- \
 	"$CLATRUN" -v -p $P -m always --local-ipv4 198.51.100.9 --translate-private-wkp \
 	sh -c 'echo "$CLAT_PREFIX $CLAT_MODE $CLAT_LOCAL_IPV4 $CLAT_TRANSLATE_PRIVATE_WKP $CLAT_DEBUG"'
-expect 0 "clatrun: library $CLAT_LIB, prefix $P, mode auto" "-v says which library and prefix" -- \
+expect 0 "clatrun: library $CLAT_LIB, prefix $P \\(config\\), mode auto" "-v says which library and prefix" -- \
 	"$CLATRUN" -v -p $P true
-expect 0 "warning: no NAT64 prefix" "no prefix anywhere: a warning, and the program still runs" -- \
+expect 0 "warning: no NAT64 prefix.*discovery: off" "no prefix anywhere: a warning, and the program still runs" -- \
 	"$CLATRUN" true
 
 # The loader ignores LD_PRELOAD for setuid programs run by other users.
