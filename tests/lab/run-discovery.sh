@@ -31,6 +31,14 @@
 #   7 a resolver without DNS64 (NODATA): negative cache for the SOA TTL, no
 #     re-query, --status says "no DNS64"
 #   8 ipv4only.arpa with TTL 5 s: cached for the 10 s minimum
+#   9 an idle process ([::1], Unix socket, 127.0.0.1 only) maps no libcares and
+#     sends no query; the same program maps it after an IPv4 connection
+#  10 host programs exporting their own ares_*: Node.js (http GET) and
+#     fake_ares.c (fakes that abort; self-tests show they can be reached)
+#  11 fork(): after discovery (the child connects anew) and before it (both do)
+#  12 clatrun --doctor: all passed; refused port; no DNS64; bad argument
+#  13 a silent resolver bounds the first connect (< 2.5 s per process; one
+#     wait per process, not per connection)
 # Output: "ok N - ..." / "not ok N - ..." lines, then "discovery: P passed, F failed".
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +62,7 @@ URL=http://$SV:8080/
 M=$LAB_MARKER
 PY=$LAB_PYTHON
 PYC=$here/pyclient.py
+PROBE=$here/procprobe.py
 CHK=$here/check_state.py
 DBG=$WORK/debug.log
 UNREACH='[Nn]etwork (is )?unreachable|Couldn.t connect'

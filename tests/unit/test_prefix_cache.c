@@ -341,6 +341,15 @@ START_TEST(parse_length)
 	memcpy(text, example, n);
 	text[3] = '\0';
 	ck_assert(!parse_len(text, n, &out));
+	/* A NUL after a good value on the same line. */
+	memcpy(text, "version 1\0x\n", 12);
+	memcpy(text + 12, example + 10, n - 10);
+	ck_assert(!parse_len(text, n + 2, &out));
+	text[10] = 'x';
+	ck_assert(!parse_len(text, n + 2, &out));
+	memcpy(text, "version 1\n", 10); /* and the same without it is good */
+	memcpy(text + 10, example + 10, n - 10);
+	ck_assert(parse_len(text, n, &out));
 	ck_assert(!clat_cache_parse(NULL, 0, &out));
 }
 END_TEST

@@ -751,16 +751,25 @@ START_TEST(response_wrong_question)
 		{ 0, NULL, 0, 0 },
 		{ 2, "ipv4only.arpa", TYPE_AAAA, CLASS_IN },
 	};
+	struct msg m;
 
 	for (size_t i = 0; i < CLAT_TEST_COUNT(cases); i++) {
-		struct msg m;
-
 		header(&m, FLAGS_RESPONSE, cases[i].qd, 1, 0, 0);
 		for (unsigned q = 0; q < cases[i].qd; q++)
 			question(&m, cases[i].name, cases[i].type, cases[i].qclass);
 		rr_aaaa(&m, false, 60, "64:ff9b::192.0.0.170");
 		assert_failure(&m, cases[i].name != NULL ? cases[i].name : "no question");
 	}
+
+	/* Two questions, the second followed by what would make it a record
+	 * (TTL, RDLENGTH 0) if it were read as one: still refused. */
+	header(&m, FLAGS_RESPONSE, 2, 2, 0, 0);
+	question(&m, "ipv4only.arpa", TYPE_AAAA, CLASS_IN);
+	question(&m, "ipv4only.arpa", TYPE_A, CLASS_IN);
+	put32(&m, 60);
+	put16(&m, 0);
+	rr_aaaa(&m, true, 60, "64:ff9b::192.0.0.170");
+	assert_failure(&m, "QDCOUNT 2");
 }
 END_TEST
 
@@ -911,11 +920,15 @@ START_TEST(response_pointer_loops)
 	put16(&m, CLASS_IN);
 	assert_failure(&m, "question points at itself");
 
-	/* Question name that points into the header. */
-	header(&m, FLAGS_RESPONSE, 1, 0, 0, 0);
+	/* An owner name that points into the header (at QDCOUNT's high
+	 * octet, 0: it would read as the root name). */
+	response(&m, FLAGS_RESPONSE, 1, 0, 0);
 	put_ptr(&m, 4);
 	put16(&m, TYPE_AAAA);
 	put16(&m, CLASS_IN);
+	put32(&m, 60);
+	put16(&m, 16);
+	put_bytes(&m, clat_test_v6("64:ff9b::192.0.0.170").s6_addr, 16);
 	assert_failure(&m, "pointer into the header");
 
 	/* Question name that points forwards, at a copy of the name. */
