@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -10,8 +12,9 @@
 #include "log.h"
 #include "realcalls.h"
 
-/* Only TCP and UDP are switched; raw, ICMP, SCTP and others stay as they are. */
-static bool eligible(int fd, int *type, int *protocol)
+/* TCP, UDP, ping sockets and raw ICMP sockets are switched (ICMP becomes
+ * ICMPv6); SCTP, other raw protocols and the rest stay as they are. */
+static bool eligible(int fd, int *type, int *protocol, uint8_t *kind)
 {
 	const struct clat_realcalls *real = clat_real();
 	int domain = 0;
@@ -25,8 +28,57 @@ static bool eligible(int fd, int *type, int *protocol)
 	len = sizeof(int);
 	if (real->getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, &len) != 0)
 		return false;
-	return (*type == SOCK_STREAM && *protocol == IPPROTO_TCP) ||
-	       (*type == SOCK_DGRAM && *protocol == IPPROTO_UDP);
+	if (*type == SOCK_STREAM && *protocol == IPPROTO_TCP)
+		*kind = CLAT_KIND_STREAM;
+	else if (*type == SOCK_DGRAM && *protocol == IPPROTO_UDP)
+		*kind = CLAT_KIND_DGRAM;
+	else if (*type == SOCK_DGRAM && *protocol == IPPROTO_ICMP)
+		*kind = CLAT_KIND_PING;
+	else if (*type == SOCK_RAW && *protocol == IPPROTO_ICMP)
+		*kind = CLAT_KIND_RAW_ICMP;
+	else
+		return false;
+	if (*protocol == IPPROTO_ICMP)
+		*protocol = IPPROTO_ICMPV6;
+	return true;
+}
+
+/* ICMPv6 sockets: v4-mapped addresses mean nothing to them; a raw one
+ * sees every ICMPv6 message, so let through only what an IPv4 raw ICMP
+ * socket would see translated (echo replies and errors, RFC 7915 s5.2),
+ * and ask for the hop limit and traffic class that go into the
+ * synthesised IPv4 header. */
+static int prepare_new_socket(int newfd, uint8_t kind)
+{
+	const struct clat_realcalls *real = clat_real();
+	int off = 0, on = 1;
+	if (kind == CLAT_KIND_STREAM || kind == CLAT_KIND_DGRAM)
+		return real->setsockopt(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (kind == CLAT_KIND_PING)
+		return 0;
+	struct icmp6_filter filter;
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+	ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
+	ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &filter);
+	ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &filter);
+	ICMP6_FILTER_SETPASS(ICMP6_PARAM_PROB, &filter);
+	if (real->setsockopt(newfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) != 0 ||
+	    real->setsockopt(newfd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) != 0 ||
+	    real->setsockopt(newfd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on)) != 0)
+		return -1;
+	return 0;
+}
+
+/* A filter set before the switch: stream, datagram and ping sockets run it
+ * on the transport payload, the same for both families, so the kernel
+ * keeps running it; a raw ICMP socket's is run by the library. */
+static int replay_filter(int newfd, struct clat_fd *rec, uint8_t kind)
+{
+	if (rec->bpf_count == 0 || kind == CLAT_KIND_RAW_ICMP)
+		return 0;
+	struct sock_fprog prog = { .len = (unsigned short)rec->bpf_count, .filter = rec->bpf };
+	return clat_real()->setsockopt(newfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
 static int replay_options(int newfd, const struct clat_optlog *log)
@@ -105,25 +157,28 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 {
 	const struct clat_realcalls *real = clat_real();
 	int type, protocol;
+	uint8_t kind;
 	struct clat_fd *rec = clat_fd_obtain(fd);
-	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, &type, &protocol))
+	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, &type, &protocol, &kind))
 		return NULL;
 
 	int status_flags = real->fcntl(fd, F_GETFL);
 	int fd_flags = real->fcntl(fd, F_GETFD);
 	if (status_flags < 0 || fd_flags < 0)
 		return NULL;
-	int newfd = real->socket(AF_INET6, type | SOCK_CLOEXEC, protocol);
+	int newfd = rec->spare_fd_plus1 > 0 ? rec->spare_fd_plus1 - 1
+					     : real->socket(AF_INET6, type | SOCK_CLOEXEC, protocol);
+	rec->spare_fd_plus1 = 0; /* used now, or closed below on failure */
 	if (newfd < 0) {
 		/* EAFNOSUPPORT (ipv6.disable=1), EPERM (seccomp), EMFILE: fail open. */
 		clat_log("switch: fd %d: no AF_INET6 socket: %s", fd, strerror(errno));
 		return NULL;
 	}
-	int off = 0;
 	in_port_t port = rec->bound ? bound_port(fd) : 0;
 	if (real->fcntl(newfd, F_SETFL, status_flags) != 0 ||
-	    real->setsockopt(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0 ||
+	    prepare_new_socket(newfd, kind) != 0 ||
 	    replay_options(newfd, &rec->opts) != 0 ||
+	    replay_filter(newfd, rec, kind) != 0 ||
 	    real->dup3(newfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		clat_log("switch: fd %d: left on IPv4: %s", fd, strerror(errno));
 		real->close(newfd);
@@ -131,12 +186,13 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	}
 	real->close(newfd);
 	rec->state = CLAT_FD_TRANSLATED;
+	rec->kind = kind;
 	replay_epoll(fd, rec);
 	if (rec->bound) {
 		rec->bound_port = port;
 		replay_bind(fd, rec);
 	}
-	clat_log("switch: fd %d is now AF_INET6 (%s)", fd,
-		 type == SOCK_STREAM ? "tcp" : "udp");
+	static const char *const kinds[] = { "tcp", "udp", "ping", "raw icmp" };
+	clat_log("switch: fd %d is now AF_INET6 (%s)", fd, kinds[kind]);
 	return rec;
 }

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "fdtable.h"
+#include "realcalls.h"
 
 #define CHUNK_BITS 10
 #define CHUNK_SIZE (1u << CHUNK_BITS)
@@ -54,11 +55,16 @@ struct clat_fd *clat_fd_obtain(int fd)
 
 static void reset(struct clat_fd *rec)
 {
+	if (rec->spare_fd_plus1 > 0)
+		clat_real()->close(rec->spare_fd_plus1 - 1);
+	rec->spare_fd_plus1 = 0;
 	rec->state = CLAT_FD_NONE;
 	rec->bound = false;
 	rec->bound_port = 0;
 	rec->opts.count = 0;
 	rec->epoll_count = 0;
+	rec->bpf_count = 0;
+	rec->kind = CLAT_KIND_STREAM;
 }
 
 void clat_fd_forget(int fd)
@@ -87,6 +93,10 @@ void clat_fd_copy(int oldfd, int newfd)
 	memcpy(to->opts.entry, from->opts.entry,
 	       from->opts.count * sizeof(from->opts.entry[0]));
 	to->epoll_count = 0; /* epoll registers (file, number): not the copy */
+	to->spare_fd_plus1 = 0; /* one owner, or it would be closed twice */
+	to->kind = from->kind;
+	to->bpf_count = from->bpf_count;
+	memcpy(to->bpf, from->bpf, from->bpf_count * sizeof(from->bpf[0]));
 }
 
 void clat_fd_forget_range(unsigned first, unsigned last)

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 
 enum clat_fd_state {
@@ -43,8 +44,22 @@ struct clat_epoll_reg {
 	uint64_t data;
 };
 
+/* What the switch made of the socket; the ICMP kinds need their payload
+ * translated too (RFC 7915 s4.2, s5.2). */
+enum clat_fd_kind {
+	CLAT_KIND_STREAM = 0,
+	CLAT_KIND_DGRAM,
+	CLAT_KIND_PING,     /* SOCK_DGRAM + IPPROTO_ICMP (ping socket) */
+	CLAT_KIND_RAW_ICMP, /* SOCK_RAW + IPPROTO_ICMP */
+};
+
+/* A raw ICMP socket's classic BPF filter is written for IPv4 packets: the
+ * library keeps it and runs it on the IPv4 packets it synthesises. */
+#define CLAT_BPF_MAX 64
+
 struct clat_fd {
 	uint8_t state;          /* enum clat_fd_state */
+	uint8_t kind;           /* enum clat_fd_kind, set by the switch */
 	bool bound;             /* the program bound it to 0.0.0.0:port */
 	in_port_t bound_port;   /* network order, 0 = kernel's choice */
 	/* Kept inline, not malloc'd: close() and friends are async-signal-safe
@@ -52,6 +67,11 @@ struct clat_fd {
 	struct clat_optlog opts;
 	unsigned epoll_count;
 	struct clat_epoll_reg epoll[CLAT_EPOLL_MAX];
+	/* Raw ICMP: an ICMPv6 raw socket made in socket(), while the program
+	 * still had CAP_NET_RAW (ping drops it right after), fd + 1 or 0. */
+	int spare_fd_plus1;
+	unsigned bpf_count;     /* 0: no filter */
+	struct sock_filter bpf[CLAT_BPF_MAX];
 };
 
 /* The record for fd, or NULL when none exists (never allocates). */

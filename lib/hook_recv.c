@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "core/sockaddr.h"
+#include "icmp_io.h"
 #include "msg_shadow.h"
 #include "realcalls.h"
 #include "translate.h"
@@ -19,6 +20,16 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			     struct sockaddr *addr, socklen_t *addrlen)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (clat_fd_is_icmp(rec)) {
+		struct iovec one = { buf, len };
+		struct msghdr msg = { .msg_name = addrlen ? addr : NULL,
+				      .msg_namelen = addrlen ? *addrlen : 0,
+				      .msg_iov = &one, .msg_iovlen = 1 };
+		ssize_t got = clat_icmp_recvmsg(fd, rec, &msg, flags);
+		if (got >= 0 && addrlen != NULL)
+			*addrlen = msg.msg_namelen;
+		return got;
+	}
 	if (rec == NULL || addr == NULL || addrlen == NULL)
 		return clat_real()->recvfrom(fd, buf, len, flags, addr, addrlen);
 
@@ -51,6 +62,8 @@ CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || msg == NULL)
 		return clat_real()->recvmsg(fd, msg, flags);
+	if (clat_fd_is_icmp(rec))
+		return clat_icmp_recvmsg(fd, rec, msg, flags);
 
 	struct clat_msg_shadow shadow;
 	struct msghdr kernel;
@@ -67,6 +80,13 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || vec == NULL || vlen == 0)
 		return clat_real()->recvmmsg(fd, vec, vlen, flags, timeout);
+	if (clat_fd_is_icmp(rec)) { /* one message; recvmmsg(2) may return fewer */
+		ssize_t got = clat_icmp_recvmsg(fd, rec, &vec[0].msg_hdr, flags & ~MSG_WAITFORONE);
+		if (got < 0)
+			return -1;
+		vec[0].msg_len = (unsigned int)got;
+		return 1;
+	}
 
 	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
 	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
@@ -81,4 +101,22 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		vec[i].msg_len = kernel[i].msg_len;
 	}
 	return got;
+}
+
+/* recv(2) is recvfrom(2) without an address: hooked for ICMP sockets. */
+CLAT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
+		return clat_real()->recv(fd, buf, len, flags);
+	return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+
+/* The fortified recv (_FORTIFY_SOURCE builds, as Debian's). */
+CLAT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen) /* let libc report the overflow as it always does */
+		return clat_real()->__recv_chk(fd, buf, len, buflen, flags);
+	return recv(fd, buf, len, flags);
 }

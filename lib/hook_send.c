@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "core/sockaddr.h"
+#include "icmp_io.h"
 #include "msg_shadow.h"
 #include "realcalls.h"
 #include "translate.h"
@@ -19,6 +20,12 @@ struct sendto_args {
 static ssize_t real_sendto(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
 {
 	const struct sendto_args *a = ctx;
+	if (clat_fd_is_icmp(clat_fd_rewritten(fd))) {
+		struct iovec one = { (void *)a->buf, a->len };
+		struct msghdr msg = { .msg_name = (void *)addr, .msg_namelen = addr ? len : 0,
+				      .msg_iov = &one, .msg_iovlen = 1 };
+		return clat_icmp_sendmsg(fd, &msg, a->flags);
+	}
 	return clat_real()->sendto(fd, a->buf, a->len, a->flags, addr, len);
 }
 
@@ -32,7 +39,7 @@ CLAT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	if (clat_sockaddr_is_v4mapped(addr, addrlen))
 		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, addrlen,
 					       real_sendto, &args);
-	return clat_real()->sendto(fd, buf, len, flags, addr, addrlen);
+	return real_sendto(fd, addr, addrlen, &args);
 }
 
 struct sendmsg_args {
@@ -55,6 +62,8 @@ static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len, 
 	struct msghdr kernel;
 	if (clat_shadow_send_prepare(rec, a->msg, &shadow, &kernel) != 0)
 		return -1;
+	if (clat_fd_is_icmp(rec))
+		return clat_icmp_sendmsg(fd, &kernel, a->flags);
 	return clat_real()->sendmsg(fd, &kernel, a->flags);
 }
 
@@ -78,6 +87,19 @@ struct sendmmsg_args {
 	int flags;
 };
 
+static ssize_t send_icmp_batch(int fd, struct mmsghdr *kernel, unsigned int count,
+			       const struct sendmmsg_args *a)
+{
+	unsigned int i;
+	for (i = 0; i < count; i++) {
+		ssize_t sent = clat_icmp_sendmsg(fd, &kernel[i].msg_hdr, a->flags);
+		if (sent < 0)
+			return i == 0 ? -1 : (ssize_t)i; /* as sendmmsg(2) reports */
+		a->vec[i].msg_len = (unsigned int)sent;
+	}
+	return i;
+}
+
 static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
 {
 	const struct sendmmsg_args *a = ctx;
@@ -100,6 +122,8 @@ static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len,
 		}
 		kernel[i].msg_len = 0;
 	}
+	if (clat_fd_is_icmp(rec)) /* one at a time: each payload is rewritten */
+		return send_icmp_batch(fd, kernel, count, a);
 	int sent = clat_real()->sendmmsg(fd, kernel, count, a->flags);
 	for (int i = 0; i < sent; i++)
 		a->vec[i].msg_len = kernel[i].msg_len;
@@ -120,4 +144,14 @@ CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		return (int)clat_call_v4mapped_dest(fd, first->msg_name, first->msg_namelen,
 						    real_sendmmsg, &args);
 	return (int)real_sendmmsg(fd, NULL, 0, &args);
+}
+
+/* send(2) is sendto(2) without an address; it needs hooking only for
+ * connected ICMP sockets, whose payload is rewritten. */
+CLAT_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
+		return clat_real()->send(fd, buf, len, flags);
+	struct sendto_args args = { buf, len, flags };
+	return real_sendto(fd, NULL, 0, &args);
 }

@@ -1,12 +1,39 @@
 /* socket(): start watching AF_INET TCP/UDP sockets so that options set
  * before the first connect/sendto can be replayed after a family switch.
  * Nothing else happens here; the switch is late (design.md). */
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
 #include "fdtable.h"
 #include "realcalls.h"
+#include "settings.h"
+
+#define CLAT_SPARE_FD_MIN 100
 #include "translate.h"
+
+/* Programs that open a raw ICMP socket and then drop CAP_NET_RAW (ping)
+ * could not get an ICMPv6 one at switch time: make it now, out of the way
+ * of low descriptor numbers. -1 when not possible or not wanted. */
+static int spare_icmpv6_socket(void)
+{
+	const struct clat_realcalls *real = clat_real();
+	if (!clat_settings()->enabled)
+		return -1;
+	int saved_errno = errno;
+	int fd = real->socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (fd >= 0) {
+		int high = real->fcntl(fd, F_DUPFD_CLOEXEC, CLAT_SPARE_FD_MIN);
+		if (high >= 0) {
+			real->close(fd);
+			fd = high;
+		}
+	}
+	errno = saved_errno;
+	return fd;
+}
 
 CLAT_EXPORT int socket(int domain, int type, int protocol)
 {
@@ -16,10 +43,15 @@ CLAT_EXPORT int socket(int domain, int type, int protocol)
 	/* Drop a stale record (a number closed behind our back, by syscall()). */
 	clat_fd_forget(fd);
 	int base_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (domain == AF_INET && (base_type == SOCK_STREAM || base_type == SOCK_DGRAM)) {
+	/* TCP, UDP, ping sockets; raw sockets only for ICMP (ping as root). */
+	if (domain == AF_INET && (base_type == SOCK_STREAM || base_type == SOCK_DGRAM ||
+				  (base_type == SOCK_RAW && protocol == IPPROTO_ICMP))) {
 		struct clat_fd *rec = clat_fd_obtain(fd);
-		if (rec != NULL)
+		if (rec != NULL) {
 			rec->state = CLAT_FD_INET;
+			if (base_type == SOCK_RAW)
+				rec->spare_fd_plus1 = spare_icmpv6_socket() + 1;
+		}
 	}
 	return fd;
 }

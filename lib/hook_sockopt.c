@@ -5,6 +5,7 @@
  * s5.1: TOS <-> traffic class, TTL <-> hop limit) and SO_DOMAIN still says
  * AF_INET. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,9 +18,51 @@
  * carries a 20-byte IPv4 header where IPv6 had 40. */
 #define CLAT_IPV6_IPV4_HEADER_DIFFERENCE 20
 
+/* Keeps a classic BPF program (SO_ATTACH_FILTER); false if it is too big
+ * to keep, or malformed. */
+static bool keep_filter(struct clat_fd *rec, const void *value, socklen_t len)
+{
+	const struct sock_fprog *prog = value;
+	if (value == NULL || len < sizeof(*prog) || prog->len == 0 || prog->len > CLAT_BPF_MAX ||
+	    prog->filter == NULL)
+		return false;
+	memcpy(rec->bpf, prog->filter, prog->len * sizeof(prog->filter[0]));
+	rec->bpf_count = prog->len;
+	return true;
+}
+
+/* Options that need more than recording: a socket filter (its program
+ * lives in the caller's memory, and a raw ICMP socket's filter is for IPv4
+ * packets), and IP_HDRINCL (the program writes IPv4 headers itself: the
+ * socket stays IPv4). True when handled here. */
+static bool record_special(struct clat_fd *rec, int level, int optname,
+			   const void *value, socklen_t len)
+{
+	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER) {
+		if (!keep_filter(rec, value, len))
+			rec->state = CLAT_FD_PINNED;
+		return true;
+	}
+	if (level == SOL_SOCKET && optname == SO_DETACH_FILTER) {
+		rec->bpf_count = 0;
+		return true;
+	}
+	if (level == IPPROTO_IP && optname == IP_HDRINCL) {
+		int on = 0;
+		if (value != NULL && len >= sizeof(int))
+			memcpy(&on, value, sizeof(on));
+		if (on)
+			rec->state = CLAT_FD_PINNED;
+		return true;
+	}
+	return false;
+}
+
 static void record_before_switch(struct clat_fd *rec, int level, int optname,
 				 const void *value, socklen_t len)
 {
+	if (record_special(rec, level, optname, value, len))
+		return;
 	int v6_level, v6_optname;
 	switch (clat_sockopt_classify(level, optname, &v6_level, &v6_optname)) {
 	case CLAT_SOCKOPT_PINS_IPV4:
@@ -35,9 +78,22 @@ static void record_before_switch(struct clat_fd *rec, int level, int optname,
 	}
 }
 
-static int set_on_translated(int fd, int level, int optname, const void *value,
-			     socklen_t len)
+static int set_on_translated(struct clat_fd *rec, int fd, int level, int optname,
+			     const void *value, socklen_t len)
 {
+	/* The raw ICMP socket's filter is run by the library on the IPv4
+	 * packets it builds (hook_recv.c), never by the kernel on ICMPv6. */
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_SOCKET &&
+	    (optname == SO_ATTACH_FILTER || optname == SO_DETACH_FILTER)) {
+		if (optname == SO_DETACH_FILTER) {
+			rec->bpf_count = 0;
+			return 0;
+		}
+		if (keep_filter(rec, value, len))
+			return 0;
+		errno = len < sizeof(struct sock_fprog) ? EINVAL : ENOMEM;
+		return -1;
+	}
 	int v6_level = level, v6_optname = optname;
 	if (level != IPPROTO_IP ||
 	    clat_sockopt_classify(level, optname, &v6_level, &v6_optname) != CLAT_SOCKOPT_MAP)
@@ -57,7 +113,7 @@ CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, so
 	if (rec == NULL)
 		return clat_real()->setsockopt(fd, level, optname, value, len);
 	if (rec->state == CLAT_FD_TRANSLATED)
-		return set_on_translated(fd, level, optname, value, len);
+		return set_on_translated(rec, fd, level, optname, value, len);
 	int rc = clat_real()->setsockopt(fd, level, optname, value, len);
 	if (rc == 0 && rec->state == CLAT_FD_INET)
 		record_before_switch(rec, level, optname, value, len);

@@ -1,9 +1,14 @@
 #include <errno.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
+#include <linux/errqueue.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/cmsg.h"
+#include "core/icmp.h"
 #include "core/sockaddr.h"
 #include "msg_shadow.h"
+#include "prefix_source.h"
 #include "settings.h"
 #include "translate.h"
 
@@ -23,6 +28,53 @@ void clat_shadow_recv_prepare(const struct clat_fd *rec, const struct msghdr *us
 	}
 }
 
+/* IPV6_RECVERR -> IP_RECVERR (RFC 7915 s5.2 for the ICMP type and code):
+ * the extended error in IPv4 terms and the offender as AF_INET, the
+ * embedded IPv4 of a node inside the prefix or 192.0.0.8 (RFC 7600) for an
+ * IPv6 router before the NAT64. Untranslatable errors are dropped. Returns
+ * the bytes appended at dst. */
+static size_t error_to_ipv4(const struct msghdr *kernel, uint8_t *dst, size_t room,
+			    bool *truncated)
+{
+	struct {
+		struct sock_extended_err ee;
+		struct sockaddr_in offender;
+	} v4;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(kernel); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)kernel, c)) {
+		struct {
+			struct sock_extended_err ee;
+			struct sockaddr_in6 offender;
+		} v6;
+		if (c->cmsg_level != IPPROTO_IPV6 || c->cmsg_type != IPV6_RECVERR ||
+		    c->cmsg_len < CMSG_LEN(sizeof(v6.ee)))
+			continue;
+		memset(&v6, 0, sizeof(v6));
+		size_t n = c->cmsg_len - CMSG_LEN(0);
+		memcpy(&v6, CMSG_DATA(c), n < sizeof(v6) ? n : sizeof(v6));
+		if (!clat_extended_err_to_v4(&v6.ee, &v4.ee))
+			return 0;
+		struct clat_prefix_set prefixes;
+		clat_known_prefixes(&prefixes);
+		memset(&v4.offender, 0, sizeof(v4.offender));
+		if (v6.offender.sin6_family == AF_INET6) {
+			v4.offender.sin_family = AF_INET;
+			v4.offender.sin_addr = clat_ipv4_for(&prefixes, &v6.offender.sin6_addr);
+		}
+		if (CMSG_SPACE(sizeof(v4)) > room) {
+			*truncated = true;
+			return 0;
+		}
+		struct cmsghdr out = { .cmsg_len = CMSG_LEN(sizeof(v4)), .cmsg_level = IPPROTO_IP,
+				       .cmsg_type = IP_RECVERR };
+		memset(dst, 0, CMSG_SPACE(sizeof(v4)));
+		memcpy(dst, &out, sizeof(out));
+		memcpy(dst + CMSG_LEN(0), &v4, sizeof(v4));
+		return CMSG_SPACE(sizeof(v4));
+	}
+	return 0;
+}
+
 void clat_shadow_recv_finish(const struct clat_fd *rec, struct msghdr *user,
 			     const struct clat_msg_shadow *shadow,
 			     const struct msghdr *kernel)
@@ -39,11 +91,17 @@ void clat_shadow_recv_finish(const struct clat_fd *rec, struct msghdr *user,
 		}
 	}
 	if (kernel->msg_control == shadow->control) {
+		if (user->msg_control == NULL || user->msg_controllen == 0) {
+			user->msg_controllen = 0; /* ours alone (raw ICMP hop limit) */
+			return;
+		}
 		bool truncated = false;
-		user->msg_controllen = clat_cmsg_to_ipv4(shadow->control, kernel->msg_controllen,
-							 user->msg_control, user->msg_controllen,
-							 clat_settings()->config.local_ipv4,
-							 &truncated);
+		size_t used = clat_cmsg_to_ipv4(shadow->control, kernel->msg_controllen,
+						user->msg_control, user->msg_controllen,
+						clat_settings()->config.local_ipv4, &truncated);
+		used += error_to_ipv4(kernel, (uint8_t *)user->msg_control + used,
+				      user->msg_controllen - used, &truncated);
+		user->msg_controllen = used;
 		if (truncated)
 			user->msg_flags |= MSG_CTRUNC;
 	}

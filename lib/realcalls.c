@@ -13,6 +13,7 @@
 /* Declared by glibc only under _FORTIFY_SOURCE (hook_recv.c defines it). */
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
 		       struct sockaddr *addr, socklen_t *addrlen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 
 static struct clat_realcalls real_calls;
 static pthread_once_t real_calls_once = PTHREAD_ONCE_INIT;
@@ -35,11 +36,13 @@ static void resolve_all(void)
 	RESOLVE(socket);
 	RESOLVE(connect);
 	RESOLVE(bind);
+	RESOLVE(send);
 	RESOLVE(sendto);
 	RESOLVE(sendmsg);
 	RESOLVE(sendmmsg);
 	RESOLVE(recvfrom);
 	RESOLVE(recvmsg);
+	RESOLVE(recv);
 	RESOLVE(recvmmsg);
 	RESOLVE(getpeername);
 	RESOLVE(getsockname);
@@ -54,6 +57,7 @@ static void resolve_all(void)
 	RESOLVE(fcntl);
 	RESOLVE(fcntl64);
 	RESOLVE(__recvfrom_chk);
+	RESOLVE(__recv_chk);
 	RESOLVE(epoll_ctl);
 	RESOLVE(close_range);
 	RESOLVE(closefrom);

@@ -1,6 +1,8 @@
 /* Socket-option equivalence between IPv4 and IPv6 sockets. */
 #include "sockopt.h"
 
+#include <linux/icmp.h>
+
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -93,6 +95,11 @@ enum clat_sockopt_class clat_sockopt_classify(int level, int optname,
 	/* Broadcast has no IPv6 counterpart (RFC 6535 s4.1). */
 	if (level == SOL_SOCKET && optname == SO_BROADCAST)
 		return CLAT_SOCKOPT_PINS_IPV4;
+	/* SOL_RAW ICMP_FILTER is an ICMPv4 type mask (raw(7)); the switched
+	 * ICMPv6 socket gets its own ICMP6_FILTER passing only what has an
+	 * ICMPv4 translation (family_switch.c). */
+	if (level == SOL_RAW && optname == ICMP_FILTER)
+		return CLAT_SOCKOPT_DROP;
 	/* SOL_SOCKET, IPPROTO_TCP, IPPROTO_UDP and other protocol levels mean
 	 * the same on an IPv6 socket. */
 	clat_sockopt_store(level, optname, v6_level, v6_optname);
