@@ -38,7 +38,7 @@
 #  11 fork(): after discovery (the child connects anew) and before it (both do)
 #  12 clatrun --doctor: all passed; refused port; no DNS64; bad argument
 #  13 a silent resolver bounds the first connect (< 2.5 s per process; one
-#     wait per process, not per connection)
+#     wait per process, not per connection; fork while a thread discovers)
 # Output: "ok N - ..." / "not ok N - ..." lines, then "discovery: P passed, F failed".
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -545,6 +545,210 @@ s8_short_ttl() {
 	works "$tag TTL 5 s: LD_PRELOAD curl with that cache" preload "$M" curl -q -sS "$URL"
 }
 
+# last_is DESC RC ERE...: the last run exited RC and its output (stdout+stderr)
+# matches every ERE; an ERE written "!ERE" must not match.
+last_is() {
+	local desc=$1 want=$2 re miss='' all
+	shift 2
+	if [ "$RC" -eq 125 ] && [ "$MS" -eq 0 ]; then notok "$desc" "not run (over the time budget)" show; return 1; fi
+	if [ "$RC" -ne "$want" ]; then
+		if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then notok "$desc" "timed out after ${T}s" show
+		else notok "$desc" "exit status $RC, want $want" show; fi
+		return 1
+	fi
+	all=$(cat "$WORK/stdout" "$WORK/stderr")
+	for re in "$@"; do
+		if [ "${re#!}" != "$re" ]; then
+			grep -Eq -- "${re#!}" <<<"$all" && miss="$miss has /${re#!}/;"
+		else
+			grep -Eq -- "$re" <<<"$all" || miss="$miss lacks /$re/;"
+		fi
+	done
+	if [ -z "$miss" ]; then ok "$desc"; return 0; fi
+	notok "$desc" "output$miss" show
+	return 1
+}
+
+# queries_were DESC BEFORE AFTER MIN [MAX]: the DNS64 logged MIN..MAX (default
+# MIN) ipv4only.arpa queries between the counts BEFORE and AFTER.
+queries_were() {
+	local d=$(($3 - $2)) max=${5:-$4}
+	if [ "$d" -ge "$4" ] && [ "$d" -le "$max" ]; then ok "$1 ($d)"
+	else notok "$1" "ipv4only.arpa queries logged: $2 before, $3 after ($d; want $4..$max)"; fi
+}
+
+# ---- 9: idle processes load no c-ares ------------------------------------------------
+s9_idle() {
+	local tag=9 q0 q1
+	usable preload "$tag idle process" || return
+	newcache idle
+	q0=$(lab_dns64_queries)
+	run preload "$PY" "$PROBE" idle
+	q1=$(lab_dns64_queries)
+	last_is "$tag idle python ([::1], Unix socket, 127.0.0.1 TCP+UDP) under LD_PRELOAD: libclat mapped, libcares not" \
+		0 'local tcp ::1: ok' 'local unix: ok' 'local tcp 127\.0\.0\.1: ok' 'local udp 127\.0\.0\.1: ok' \
+		'libclat mapped: yes' 'idle: libcares mapped: no'
+	queries_were "$tag idle python: no DNS query (DNS64 log count)" "$q0" "$q1" 0
+	newcache idle-v4
+	q0=$(lab_dns64_queries)
+	run preload "$PY" "$PROBE" idle "$SV" 8080 "$M"
+	q1=$(lab_dns64_queries)
+	last_is "$tag the same program, then an IPv4 GET to $SV:8080: libcares mapped after it, not before" \
+		0 'idle: libcares mapped: no' 'get: ok' 'after IPv4: libcares mapped: yes'
+	queries_were "$tag ... and that GET sent the discovery query" "$q0" "$q1" 1
+}
+
+# ---- 10: a host program with its own ares_* symbols --------------------------------
+NODE_GET='const http = require("http"), fs = require("fs");
+const [url, marker] = process.argv.slice(1); // node -e SCRIPT URL MARKER
+const req = http.get(url, (res) => {
+  let body = "";
+  res.on("data", (d) => { body += d; });
+  res.on("end", () => {
+    console.log(body.trim());
+    const maps = fs.readFileSync("/proc/self/maps", "utf8");
+    console.log("libcares mapped: " + (maps.includes("libcares") ? "yes" : "no"));
+    process.exit(body.includes(marker) ? 0 : 1);
+  });
+});
+req.setTimeout(5000, () => { console.log("timeout"); process.exit(1); });
+req.on("error", (e) => { console.log("error " + e.message); process.exit(1); });'
+
+node_exports_ares() { # node's dynamic symbol table has the ares_* libclat uses
+	local n
+	n=$(nm -D --defined-only "$NODE" | grep -cE ' T ares_')
+	echo "$NODE exports $n ares_* functions"
+	nm -D --defined-only "$NODE" | grep -E ' T ares_(query|send|init_options|process_fd)$'
+	[ "$n" -ge 5 ]
+}
+
+s10_host_ares() {
+	local tag=10 q0 q1 soname fake=$WORK/fake_ares
+	usable preload "$tag host program with ares_*" || return
+	NODE=$(command -v node || command -v nodejs)
+	if [ -z "$NODE" ] || ! have nm; then
+		skip "$tag Node.js under LD_PRELOAD" "no node or no nm"
+	else
+		assert "$tag lab: $NODE exports its own ares_* (the trap this checks)" node_exports_ares
+		newcache node
+		q0=$(lab_dns64_queries)
+		run preload "$NODE" -e "$NODE_GET" "$URL" "$M"
+		q1=$(lab_dns64_queries)
+		last_is "$tag Node.js http GET $URL under LD_PRELOAD, no prefix: works" 0 "$M" \
+			'libcares mapped: yes'
+		queries_were "$tag Node.js: libclat's discovery query reached the DNS64" "$q0" "$q1" 1
+	fi
+
+	if ! have gcc; then skip "$tag fake_ares.c" "no gcc"; return; fi
+	LAST_CMD=(gcc -std=c11 -O1 -rdynamic -o "$fake" "$here/fake_ares.c")
+	if ! "${LAST_CMD[@]}" >"$OUT" 2>&1; then notok "$tag build fake_ares.c" "gcc failed" show; return; fi
+	# sh reports the expected SIGABRT as status 134, and bash prints no "Aborted".
+	run plain sh -c '"$@"; exit $?' sh "$fake" selftest
+	last_is "$tag fake_ares selftest: its exported ares_query is reachable and aborts" 134 \
+		'FAKE-ARES-CALLED ares_query'
+	soname=$(grep -aoE -m1 'libcares\.so\.[0-9]+' "$CLAT_LIB" | head -n 1)
+	soname=${soname:-libcares.so.2}
+	run plain sh -c '"$@"; exit $?' sh "$fake" capture "$soname"
+	last_is "$tag fake_ares: $soname dlopened without RTLD_DEEPBIND is captured (aborts in the fake)" \
+		134 'FAKE-ARES-CALLED ares_send'
+	run plain "$fake" capture "$soname" deep
+	last_is "$tag fake_ares: $soname dlopened with RTLD_DEEPBIND is not captured" 0 \
+		'capture: not captured' '!FAKE-ARES-CALLED'
+	newcache fake-ares
+	q0=$(lab_dns64_queries)
+	run preload "$fake" get "$SV" 8080 "$M"
+	q1=$(lab_dns64_queries)
+	last_is "$tag fake_ares (exports aborting ares_*) under LD_PRELOAD: AF_INET GET works, no fake called" \
+		0 FAKEOK '!FAKE-ARES-CALLED'
+	queries_were "$tag fake_ares: the discovery query reached the DNS64" "$q0" "$q1" 1
+}
+
+# ---- 11: fork ---------------------------------------------------------------------------
+s11_fork() {
+	local tag=11 q0 q1
+	usable preload "$tag fork" || return
+	newcache fork-after
+	q0=$(lab_dns64_queries)
+	run preload "$PY" "$PROBE" fork-after "$SV" 8080 "$M"
+	q1=$(lab_dns64_queries)
+	last_is "$tag GET (discovers), fork: the child's new AF_INET GET works, no hang" 0 \
+		'parent: ok' 'child: ok' 'child exit: 0'
+	queries_were "$tag fork after discovery: the child uses the inherited prefix (one query)" \
+		"$q0" "$q1" 1
+	newcache fork-before
+	q0=$(lab_dns64_queries)
+	run preload "$PY" "$PROBE" fork-before "$SV" 8080 "$M"
+	q1=$(lab_dns64_queries)
+	last_is "$tag fork before any translation: parent and child both GET, no hang" 0 \
+		'parent: ok' 'child: ok' 'child exit: 0'
+	queries_were "$tag fork before: each process discovered (1-2 queries; one may read the other's cache)" \
+		"$q0" "$q1" 1 2
+}
+
+# ---- 12: clatrun --doctor -------------------------------------------------------------
+s12_doctor() {
+	local tag=12
+	usable clatrun "$tag clatrun --doctor" || return
+	newcache doctor-ok
+	run clatrun --doctor "$SV:8080"
+	last_is "$tag --doctor $SV:8080, no prefix configured: exit 0, TCP via NAT64 ok, all passed" 0 \
+		'\[ ok \] DNS64 answer' '\[ ok \] TCP via NAT64' 'all steps passed' '!\[FAIL\]'
+	newcache doctor-refused
+	run clatrun --doctor "$SV:8081"
+	last_is "$tag --doctor $SV:8081 (nothing listens): exit 1, says refused" 1 \
+		'\[FAIL\] TCP via NAT64.*refused' '!all steps passed'
+	run clatrun --doctor nonsense
+	last_is "$tag --doctor nonsense: exit 2 (usage)" 2
+	if ! lab_dns64_stop 2>"$OUT"; then notok "$tag lab: stop the DNS64" "lab_dns64_stop failed" show; return; fi
+	newcache doctor-nodns
+	run clatrun --doctor "$SV:8080"
+	last_is "$tag --doctor, DNS64 stopped, empty cache: exit 1, DNS64 step FAIL naming $LAB_GW6" 1 \
+		"\\[FAIL\\] DNS64 answer.*$LAB_GW6" '!all steps passed'
+	lab_dns64_start dns64 2>"$OUT" || notok "$tag lab: restart the DNS64" "lab_dns64_start failed" show
+}
+
+# ---- 13: a silent resolver bounds the first connect ----------------------------------------
+s13_silent_bound() {
+	local tag=13 a b
+	if ! lab_dns64_start silent 2>"$OUT"; then
+		notok "$tag lab: start a silent resolver" "lab_dns64_start silent failed" show
+		return
+	fi
+	newcache silent-bound
+	fails "$tag silent resolver, no cache: LD_PRELOAD curl fails as without the library, < 2.5 s" \
+		preload 2500 curl -q -sS -v "$URL"
+	fails "$tag silent resolver: a second curl (new process) also fails within 2.5 s" \
+		preload 2500 curl -q -sS -v "$URL"
+	if usable preload "$tag two connects in one process"; then
+		run preload "$PY" "$PROBE" twice "$SV" 8080
+		a=$(sed -n 's/^connect 1: .* after \([0-9]*\) ms$/\1/p' "$WORK/stdout")
+		b=$(sed -n 's/^connect 2: .* after \([0-9]*\) ms$/\1/p' "$WORK/stdout")
+		if [ $RC -ne 0 ] || [ -z "$a" ] || [ -z "$b" ] || ! grep -q '^connect 2: error' "$WORK/stdout"; then
+			notok "$tag silent resolver: two connects in one process" "rc $RC or unexpected output" show
+		elif [ "$a" -ge 2500 ] || [ "$b" -ge 500 ]; then
+			notok "$tag silent resolver: one bounded wait per process, not per connect" \
+				"connect 1 took $a ms (limit 2500), connect 2 $b ms (limit 500)" show
+		else
+			ok "$tag silent resolver: one bounded wait per process, not per connect ($a ms, then $b ms)"
+		fi
+		# fork() while another thread holds the discovery lock (waiting for the
+		# silent resolver): the child must not inherit it held.
+		newcache silent-fork
+		run preload "$PY" "$PROBE" fork-during "$SV" 8080
+		a=$(sed -n 's/^child connect: .* after \([0-9]*\) ms$/\1/p' "$WORK/stdout")
+		if [ $RC -ne 0 ] || [ -z "$a" ] || ! grep -q '^child exit: 0$' "$WORK/stdout"; then
+			notok "$tag fork while another thread discovers: the child's connect returns" \
+				"rc $RC, or no child result (deadlock?)" show
+		elif [ "$a" -ge 2500 ]; then
+			notok "$tag fork while another thread discovers: the child's connect returns" \
+				"took $a ms (limit 2500)" show
+		else
+			ok "$tag fork while another thread discovers: the child's connect returns ($a ms)"
+		fi
+	fi
+	lab_dns64_start dns64 2>"$OUT" || notok "$tag lab: restart the DNS64" "lab_dns64_start failed" show
+}
+
 # ----------------------------------------------------------------------------------------
 echo "discovery: namespaces $LAB_NAME-{cl,gw,sv}; CLATRUN=${CLATRUN:-unset} CLAT_LIB=${CLAT_LIB:-unset}"
 if [ -n "${CLATRUN:-}" ] && [ -x "$CLATRUN" ] && ! "$CLATRUN" --help 2>&1 | grep -q -- --status; then
@@ -567,6 +771,11 @@ if up "$PA"; then
 	s2_fresh_cache
 	s5_untrusted
 	s6_pref64
+	s9_idle
+	s10_host_ares
+	s11_fork
+	s12_doctor
+	s13_silent_bound
 	s4_no_dns64
 	s7_negative
 	s8_short_ttl
