@@ -829,6 +829,25 @@ START_TEST(packet_unreach_echo_truncated)
 }
 END_TEST
 
+START_TEST(packet_unreach_echo_extra_bytes)
+{
+	uint8_t msg[128], out[256 + GUARD], inner[16];
+	/* A 16-byte echo followed by 8 more bytes (an RFC 4884 extension, or
+	 * padding): the inner checksum covers the 16 bytes of the message. */
+	size_t len = build_unreach_echo(msg, 128, 16, 24);
+
+	memcpy(inner, msg + 48, 16);
+	inner[0] = 8;
+	put16(inner + 2, 0);
+	put16(inner + 2, ref_checksum(inner, 16));
+	ck_assert_uint_eq(translate(msg, len, PEER6, 256, out), len);
+	assert_ipv4(out + 28, 36, 0x48, 64, 1, "192.0.0.8", "198.51.100.7");
+	ck_assert_mem_eq(out + 48, inner, 16);
+	ck_assert_mem_eq(out + 64, msg + 64, 8);
+	ck_assert_uint_eq(ref_checksum(out + 20, len - 20), 0);
+}
+END_TEST
+
 START_TEST(packet_too_big)
 {
 	static const uint32_t mtus[][2] = { { 1400, 1380 }, { 1280, 1260 }, { 70000, 65535 },
@@ -1337,6 +1356,7 @@ static const struct jump_row jump_rows[] = {
 	{ BPF_JGE, 1, 0xffffffff, false },
 	{ BPF_JSET, 0x0c, 0x04, true },
 	{ BPF_JSET, 0x0c, 0x03, false },
+	{ BPF_JSET, 0x0c, 0x06, true }, /* any common bit */
 };
 
 START_TEST(bpf_jumps)
@@ -1584,7 +1604,17 @@ START_TEST(bpf_validity_memory_flow)
 		BPF_STMT(BPF_RET | BPF_A, 0),
 	};
 
+	/* JA jumps over the store: the read is reached without it. */
+	static const struct sock_filter jumped_over[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, 1),
+		BPF_STMT(BPF_JMP | BPF_JA, 1),
+		BPF_STMT(BPF_ST, 0),
+		BPF_STMT(BPF_LD | BPF_MEM, 0),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+
 	ck_assert(!VALID(read_first));
+	ck_assert(!VALID(jumped_over));
 	ck_assert(!VALID(ldx_other_cell));
 	ck_assert(!VALID(one_branch));
 	ck_assert(VALID(both_branches));
@@ -1652,6 +1682,7 @@ Suite *clat_icmp_suite(void)
 	tcase_add_test(tc, packet_time_exceeded_quote_short);
 	tcase_add_test(tc, packet_unreach_port_echo);
 	tcase_add_test(tc, packet_unreach_echo_truncated);
+	tcase_add_test(tc, packet_unreach_echo_extra_bytes);
 	tcase_add_test(tc, packet_too_big);
 	tcase_add_test(tc, packet_param_problem);
 	tcase_add_test(tc, packet_drops);
