@@ -14,20 +14,24 @@
 
 /* TCP, UDP, ping sockets and raw ICMP sockets are switched (ICMP becomes
  * ICMPv6); SCTP, other raw protocols and the rest stay as they are. */
-static bool eligible(int fd, int *type, int *protocol, uint8_t *kind)
+static bool eligible(int fd, const struct clat_fd *rec, int *type, int *protocol,
+		     uint8_t *kind)
 {
 	const struct clat_realcalls *real = clat_real();
 	int domain = 0;
 	socklen_t len = sizeof(int);
-	if (real->getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
-	    domain != AF_INET)
+	if (rec->state == CLAT_FD_INET && rec->sock_type != 0) {
+		/* Seen in socket(): no need to ask the kernel (3 system calls
+		 * per connection, bench/README.md). */
+		*type = rec->sock_type;
+		*protocol = rec->sock_protocol;
+	} else if (real->getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+		   domain != AF_INET ||
+		   real->getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &(socklen_t){ sizeof(int) }) != 0 ||
+		   real->getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol,
+				    &(socklen_t){ sizeof(int) }) != 0) {
 		return false;
-	len = sizeof(int);
-	if (real->getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &len) != 0)
-		return false;
-	len = sizeof(int);
-	if (real->getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, &len) != 0)
-		return false;
+	}
 	if (*type == SOCK_STREAM && *protocol == IPPROTO_TCP)
 		*kind = CLAT_KIND_STREAM;
 	else if (*type == SOCK_DGRAM && *protocol == IPPROTO_UDP)
@@ -52,7 +56,12 @@ static int prepare_new_socket(int newfd, uint8_t kind)
 {
 	const struct clat_realcalls *real = clat_real();
 	int off = 0, on = 1;
-	if (kind == CLAT_KIND_STREAM || kind == CLAT_KIND_DGRAM)
+	/* A TCP socket connects once, to its translated destination; only
+	 * datagram sockets may later talk to a destination kept on IPv4
+	 * (::ffff:a.b.c.d), which needs V6ONLY off. */
+	if (kind == CLAT_KIND_STREAM)
+		return 0;
+	if (kind == CLAT_KIND_DGRAM)
 		return real->setsockopt(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (kind == CLAT_KIND_PING)
 		return 0;
@@ -159,15 +168,20 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	int type, protocol;
 	uint8_t kind;
 	struct clat_fd *rec = clat_fd_obtain(fd);
-	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, &type, &protocol, &kind))
+	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, rec, &type, &protocol, &kind))
 		return NULL;
 
 	int status_flags = real->fcntl(fd, F_GETFL);
 	int fd_flags = real->fcntl(fd, F_GETFD);
 	if (status_flags < 0 || fd_flags < 0)
 		return NULL;
-	int newfd = rec->spare_fd_plus1 > 0 ? rec->spare_fd_plus1 - 1
-					     : real->socket(AF_INET6, type | SOCK_CLOEXEC, protocol);
+	/* O_NONBLOCK goes in with socket(); other status flags (O_ASYNC)
+	 * need F_SETFL. */
+	bool spare = rec->spare_fd_plus1 > 0;
+	int other_flags = status_flags & ~(O_NONBLOCK | O_ACCMODE);
+	int newfd = spare ? rec->spare_fd_plus1 - 1
+			  : real->socket(AF_INET6, type | SOCK_CLOEXEC |
+					 ((status_flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0), protocol);
 	rec->spare_fd_plus1 = 0; /* used now, or closed below on failure */
 	if (newfd < 0) {
 		/* EAFNOSUPPORT (ipv6.disable=1), EPERM (seccomp), EMFILE: fail open. */
@@ -175,7 +189,7 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 		return NULL;
 	}
 	in_port_t port = rec->bound ? bound_port(fd) : 0;
-	if (real->fcntl(newfd, F_SETFL, status_flags) != 0 ||
+	if (((spare || other_flags != 0) && real->fcntl(newfd, F_SETFL, status_flags) != 0) ||
 	    prepare_new_socket(newfd, kind) != 0 ||
 	    replay_options(newfd, &rec->opts) != 0 ||
 	    replay_filter(newfd, rec, kind) != 0 ||

@@ -64,6 +64,9 @@ static void reset(struct clat_fd *rec)
 	rec->opts.count = 0;
 	rec->epoll_count = 0;
 	rec->bpf_count = 0;
+	rec->icmp_filter = 0;
+	rec->sock_type = 0;
+	rec->sock_protocol = 0;
 	rec->kind = CLAT_KIND_STREAM;
 }
 
@@ -95,7 +98,10 @@ void clat_fd_copy(int oldfd, int newfd)
 	to->epoll_count = 0; /* epoll registers (file, number): not the copy */
 	to->spare_fd_plus1 = 0; /* one owner, or it would be closed twice */
 	to->kind = from->kind;
+	to->sock_type = from->sock_type;
+	to->sock_protocol = from->sock_protocol;
 	to->bpf_count = from->bpf_count;
+	to->icmp_filter = from->icmp_filter;
 	memcpy(to->bpf, from->bpf, from->bpf_count * sizeof(from->bpf[0]));
 }
 

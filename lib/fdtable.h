@@ -60,6 +60,9 @@ enum clat_fd_kind {
 struct clat_fd {
 	uint8_t state;          /* enum clat_fd_state */
 	uint8_t kind;           /* enum clat_fd_kind, set by the switch */
+	/* What socket() was asked for (AF_INET, so the switch need not ask
+	 * the kernel); 0 for sockets made before libclat saw them. */
+	int sock_type, sock_protocol;
 	bool bound;             /* the program bound it to 0.0.0.0:port */
 	in_port_t bound_port;   /* network order, 0 = kernel's choice */
 	/* Kept inline, not malloc'd: close() and friends are async-signal-safe
@@ -70,6 +73,9 @@ struct clat_fd {
 	/* Raw ICMP: an ICMPv6 raw socket made in socket(), while the program
 	 * still had CAP_NET_RAW (ping drops it right after), fd + 1 or 0. */
 	int spare_fd_plus1;
+	/* Raw ICMP: the program's SOL_RAW ICMP_FILTER type mask (raw(7)),
+	 * applied by the library to the ICMPv4 messages it builds. */
+	uint32_t icmp_filter;
 	unsigned bpf_count;     /* 0: no filter */
 	struct sock_filter bpf[CLAT_BPF_MAX];
 };

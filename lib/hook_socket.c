@@ -49,6 +49,11 @@ CLAT_EXPORT int socket(int domain, int type, int protocol)
 		struct clat_fd *rec = clat_fd_obtain(fd);
 		if (rec != NULL) {
 			rec->state = CLAT_FD_INET;
+			rec->sock_type = base_type;
+			/* Protocol 0 is the type's default (socket(2)). */
+			rec->sock_protocol = protocol != 0 ? protocol :
+					     base_type == SOCK_STREAM ? IPPROTO_TCP :
+					     base_type == SOCK_DGRAM ? IPPROTO_UDP : 0;
 			if (base_type == SOCK_RAW)
 				rec->spare_fd_plus1 = spare_icmpv6_socket() + 1;
 		}

@@ -6,6 +6,7 @@
  * AF_INET. */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/icmp.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,15 @@
 /* RFC 7915 s5.2 / rfc-requirements E.38: an IPv4 packet through the NAT64
  * carries a 20-byte IPv4 header where IPv6 had 40. */
 #define CLAT_IPV6_IPV4_HEADER_DIFFERENCE 20
+
+/* SOL_RAW ICMP_FILTER: a mask of ICMPv4 types to drop (raw(7)). */
+static bool keep_icmp_filter(struct clat_fd *rec, const void *value, socklen_t len)
+{
+	if (value == NULL || len < sizeof(rec->icmp_filter))
+		return false;
+	memcpy(&rec->icmp_filter, value, sizeof(rec->icmp_filter));
+	return true;
+}
 
 /* Keeps a classic BPF program (SO_ATTACH_FILTER); false if it is too big
  * to keep, or malformed. */
@@ -38,6 +48,10 @@ static bool keep_filter(struct clat_fd *rec, const void *value, socklen_t len)
 static bool record_special(struct clat_fd *rec, int level, int optname,
 			   const void *value, socklen_t len)
 {
+	if (level == SOL_RAW && optname == ICMP_FILTER) {
+		keep_icmp_filter(rec, value, len);
+		return true;
+	}
 	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER) {
 		if (!keep_filter(rec, value, len))
 			rec->state = CLAT_FD_PINNED;
@@ -81,8 +95,15 @@ static void record_before_switch(struct clat_fd *rec, int level, int optname,
 static int set_on_translated(struct clat_fd *rec, int fd, int level, int optname,
 			     const void *value, socklen_t len)
 {
-	/* The raw ICMP socket's filter is run by the library on the IPv4
-	 * packets it builds (hook_recv.c), never by the kernel on ICMPv6. */
+	/* The raw ICMP socket's filters are run by the library on the IPv4
+	 * packets it builds (icmp_io.c), never by the kernel on ICMPv6;
+	 * ping sets ICMP_FILTER again after the first error it sees. */
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {
+		if (keep_icmp_filter(rec, value, len))
+			return 0;
+		errno = EINVAL;
+		return -1;
+	}
 	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_SOCKET &&
 	    (optname == SO_ATTACH_FILTER || optname == SO_DETACH_FILTER)) {
 		if (optname == SO_DETACH_FILTER) {
@@ -156,6 +177,12 @@ CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_
 		return clat_real()->getsockopt(fd, level, optname, value, len);
 	if (level == IPPROTO_IP)
 		return get_ip_level(fd, optname, value, len);
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {
+		socklen_t n = *len < sizeof(rec->icmp_filter) ? *len : sizeof(rec->icmp_filter);
+		memcpy(value, &rec->icmp_filter, n);
+		*len = n;
+		return 0;
+	}
 	int rc = clat_real()->getsockopt(fd, level, optname, value, len);
 	if (rc == 0 && level == SOL_SOCKET && optname == SO_DOMAIN && *len >= sizeof(int)) {
 		int inet = AF_INET;

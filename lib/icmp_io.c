@@ -130,6 +130,10 @@ static size_t translate_in(const struct clat_fd *rec, const struct msghdr *kerne
 	size_t len = clat_icmp6_packet_to_v4(buf, got, &src->sin6_addr,
 					     clat_settings()->config.local_ipv4, hops, tclass,
 					     &prefixes, out, outlen);
+	/* raw(7) ICMP_FILTER: bit n set drops ICMPv4 type n. */
+	if (len > IPV4_HEADER && out[IPV4_HEADER] < 32 &&
+	    (rec->icmp_filter & (1U << out[IPV4_HEADER])))
+		return 0;
 	if (len > 0 && rec->bpf_count > 0) {
 		uint32_t keep = clat_bpf_run(rec->bpf, rec->bpf_count, out, len);
 		len = keep < len ? keep : len; /* 0: the program's filter drops it */
