@@ -80,8 +80,25 @@ const char *clat_prefix_status_text(enum clat_prefix_status status)
 		return "bits 64 to 71 of the prefix must be zero (RFC 6052 section 2.2)";
 	case CLAT_PREFIX_HOST_BITS:
 		return "address has bits set after the prefix length";
+	case CLAT_PREFIX_UNUSABLE:
+		return "not a usable NAT64 prefix: unspecified, IPv4-mapped, link-local or multicast";
 	}
 	return "unknown prefix error";
+}
+
+/* A prefix from DNS, a Router Advertisement or a cache file could be
+ * anything: refuse those that would not reach a NAT64 at all. With the
+ * first 80 bits zero it is ::/n or ::ffff:0:0/96 (RFC 4291 s2.5.5.2:
+ * v4-mapped would send real IPv4); fe80::/10 is link-local, ff00::/8
+ * multicast (RFC 4291 s2.4). 64:ff9b::/96 starts 0064 and passes. */
+static bool clat_prefix_usable(const struct clat_prefix *prefix)
+{
+	static const uint8_t zero[10];
+	if (memcmp(prefix->addr, zero, sizeof(zero)) == 0)
+		return false;
+	if (prefix->addr[0] == 0xff)
+		return false;
+	return !(prefix->addr[0] == 0xfe && (prefix->addr[1] & 0xc0) == 0x80);
 }
 
 enum clat_prefix_status clat_prefix_check(const struct clat_prefix *prefix)
@@ -95,7 +112,7 @@ enum clat_prefix_status clat_prefix_check(const struct clat_prefix *prefix)
 	for (unsigned i = prefix->len / 8u; i < sizeof(prefix->addr); i++)
 		if (prefix->addr[i] != 0)
 			return CLAT_PREFIX_HOST_BITS;
-	return CLAT_PREFIX_OK;
+	return clat_prefix_usable(prefix) ? CLAT_PREFIX_OK : CLAT_PREFIX_UNUSABLE;
 }
 
 bool clat_prefix_format(const struct clat_prefix *prefix, char *buf, size_t buflen)

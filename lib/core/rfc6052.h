@@ -21,6 +21,7 @@ enum clat_prefix_status {
 	CLAT_PREFIX_LENGTH,    /* length not in {32,40,48,56,64,96}: 6052 s2.2 */
 	CLAT_PREFIX_U_OCTET,   /* bits 64-71 not zero: 6052 s2.2 */
 	CLAT_PREFIX_HOST_BITS, /* bits set past the prefix length */
+	CLAT_PREFIX_UNUSABLE,  /* ::/n, ::ffff:0:0/96, link-local or multicast */
 };
 
 /* Parses "2001:db8:64::/96". A missing "/len" is a syntax error. */

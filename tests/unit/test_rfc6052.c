@@ -120,7 +120,24 @@ static const struct {
 	{ "2001:db8:0:1::/56", CLAT_PREFIX_HOST_BITS },
 	{ "2001:db8::1:0:0/64", CLAT_PREFIX_HOST_BITS },
 	{ "64:ff9b::c000:221/96", CLAT_PREFIX_HOST_BITS },
+	{ "::/96", CLAT_PREFIX_UNUSABLE },              /* unspecified */
+	{ "::/32", CLAT_PREFIX_UNUSABLE },
+	{ "::ffff:0:0/96", CLAT_PREFIX_UNUSABLE },      /* v4-mapped: real IPv4 */
+	{ "fe80::/64", CLAT_PREFIX_UNUSABLE },          /* link-local */
+	{ "febf:ffff::/32", CLAT_PREFIX_UNUSABLE },     /* last of fe80::/10 */
+	{ "ff02::/96", CLAT_PREFIX_UNUSABLE },          /* multicast */
 };
+
+/* Next to the rejected ones: the usable edges stay usable. */
+START_TEST(parse_accepts_usable_edges)
+{
+	static const char *const good[] = { "64:ff9b::/96", "64:ff9b:1::/48", "fec0::/32",
+					    "fe7f:ffff::/32", "0:0:0:1::/64", "2001:db8::/32" };
+	struct clat_prefix out;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(clat_prefix_parse(good[i], &out) == CLAT_PREFIX_OK, "%s", good[i]);
+}
+END_TEST
 
 START_TEST(parse_rejects)
 {
@@ -312,6 +329,7 @@ Suite *clat_rfc6052_suite(void)
 
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, parse_rejects, 0, (int)CLAT_TEST_COUNT(bad_prefixes));
+	tcase_add_test(tc, parse_accepts_usable_edges);
 	tcase_add_test(tc, parse_null);
 	tcase_add_test(tc, parse_good);
 	tcase_add_test(tc, status_text);
