@@ -146,7 +146,7 @@ static void first_resolver(ares_channel channel, char *buf, size_t len)
 void clat_dns64_query(unsigned timeout_ms, const struct ares_socket_functions *socket_fns,
 		      struct clat_dns64_answer *out)
 {
-	static struct query_state q; /* large; callers serialise discovery */
+	struct query_state q; /* 4 kB on the stack: discovery runs rarely */
 	ares_channel channel;
 	/* c-ares doubles the timeout per round: 2 tries of 300 ms end near
 	 * 900 ms, and the deadline below cuts anything longer. */

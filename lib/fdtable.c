@@ -11,13 +11,36 @@
 #define CHUNK_SIZE (1u << CHUNK_BITS)
 #define CHUNK_COUNT 4096u /* fds up to 4M: beyond that, fail open */
 
-static _Atomic(struct clat_fd *) chunks[CHUNK_COUNT];
+typedef _Atomic(struct clat_fd *) chunk_slot;
+/* The chunk directory itself is mapped on first use too: as a 32 kB array
+ * in .bss it cost every process one more mapping at load time. */
+static _Atomic(chunk_slot *) directory;
+
+static chunk_slot *chunk_directory(bool allocate)
+{
+	chunk_slot *dir = atomic_load_explicit(&directory, memory_order_acquire);
+	if (dir != NULL || !allocate)
+		return dir;
+	void *mem = mmap(NULL, CHUNK_COUNT * sizeof(chunk_slot), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	chunk_slot *expected = NULL;
+	if (!atomic_compare_exchange_strong(&directory, &expected, mem)) {
+		munmap(mem, CHUNK_COUNT * sizeof(chunk_slot));
+		return expected;
+	}
+	return mem;
+}
 
 static struct clat_fd *chunk_for(int fd, bool allocate)
 {
 	if (fd < 0 || (unsigned)fd >= CHUNK_SIZE * CHUNK_COUNT)
 		return NULL;
 	unsigned index = (unsigned)fd >> CHUNK_BITS;
+	chunk_slot *chunks = chunk_directory(allocate);
+	if (chunks == NULL)
+		return NULL;
 	struct clat_fd *chunk = atomic_load_explicit(&chunks[index], memory_order_acquire);
 	if (chunk != NULL || !allocate)
 		return chunk;
@@ -107,8 +130,13 @@ void clat_fd_copy(int oldfd, int newfd)
 
 void clat_fd_forget_range(unsigned first, unsigned last)
 {
+	chunk_slot *chunks = chunk_directory(false);
+	if (chunks == NULL || first > last)
+		return;
 	if (last >= CHUNK_SIZE * CHUNK_COUNT)
 		last = CHUNK_SIZE * CHUNK_COUNT - 1;
+	if (first > last)
+		return;
 	for (unsigned index = first >> CHUNK_BITS; index <= last >> CHUNK_BITS; index++) {
 		struct clat_fd *chunk = atomic_load_explicit(&chunks[index], memory_order_acquire);
 		if (chunk == NULL)

@@ -69,16 +69,11 @@ CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_common(clat_real()->fcntl64 ? clat_real()->fcntl64 : clat_real()->fcntl,
-			    fd, cmd, arg);
+	return fcntl_common(clat_real()->fcntl64, fd, cmd, arg);
 }
 
 CLAT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	if (clat_real()->close_range == NULL) {
-		errno = ENOSYS;
-		return -1;
-	}
 	int rc = clat_real()->close_range(first, last, flags);
 	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. */
 	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
@@ -90,6 +85,5 @@ CLAT_EXPORT void closefrom(int lowfd)
 {
 	if (lowfd >= 0)
 		clat_fd_forget_range((unsigned)lowfd, UINT_MAX);
-	if (clat_real()->closefrom != NULL)
-		clat_real()->closefrom(lowfd);
+	clat_real()->closefrom(lowfd);
 }

@@ -1,11 +1,16 @@
-/* Resolves the real libc calls lazily. Hooks may run before our constructor
- * (another library's constructor can call connect), so resolution happens
- * on first use under pthread_once instead of at load time. */
-
+/* Resolves the real libc calls lazily, each on its own first use: a
+ * trampoline looks the name up with dlsym(RTLD_NEXT) and replaces itself
+ * in the table. Hooks may run before our constructor (another library's
+ * constructor can call connect), and a process pays only for the calls it
+ * makes (dlsym of all of them at once cost ~24,000 instructions per
+ * process, bench/README.md). */
 #include <dlfcn.h>
-#include <pthread.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "realcalls.h"
@@ -16,55 +21,112 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 
 static struct clat_realcalls real_calls;
-static pthread_once_t real_calls_once = PTHREAD_ONCE_INIT;
 
 /* dlsym(RTLD_NEXT) from inside libclat gives the definition after ours. A
  * result equal to our own hook would mean a loop (two copies of libclat, or
  * a broken link map): refuse it, as proxychains-ng's load_sym does. */
 static void *next_symbol(const char *name, void *own)
 {
+	int saved_errno = errno;
 	void *sym = dlsym(RTLD_NEXT, name);
+	errno = saved_errno;
 	return sym == own ? NULL : sym;
 }
 
-#define RESOLVE(field) \
-	(*(void **)&real_calls.field = next_symbol(#field, (void *)&field))
-
-
-static void resolve_all(void)
+/* Resolves name into *slot (a function pointer in real_calls). A word-sized
+ * aligned store: a racing thread sees the trampoline or the real call,
+ * both correct. False when libc has no such function. */
+static bool resolve(void *slot, const char *name, void *own)
 {
-	RESOLVE(socket);
-	RESOLVE(connect);
-	RESOLVE(bind);
-	RESOLVE(send);
-	RESOLVE(sendto);
-	RESOLVE(sendmsg);
-	RESOLVE(sendmmsg);
-	RESOLVE(recvfrom);
-	RESOLVE(recvmsg);
-	RESOLVE(recv);
-	RESOLVE(recvmmsg);
-	RESOLVE(getpeername);
-	RESOLVE(getsockname);
-	RESOLVE(accept);
-	RESOLVE(accept4);
-	RESOLVE(setsockopt);
-	RESOLVE(getsockopt);
-	RESOLVE(close);
-	RESOLVE(dup);
-	RESOLVE(dup2);
-	RESOLVE(dup3);
-	RESOLVE(fcntl);
-	RESOLVE(fcntl64);
-	RESOLVE(__recvfrom_chk);
-	RESOLVE(__recv_chk);
-	RESOLVE(epoll_ctl);
-	RESOLVE(close_range);
-	RESOLVE(closefrom);
+	void *sym = next_symbol(name, own);
+	if (sym == NULL)
+		return false;
+	__atomic_store_n((void **)slot, sym, __ATOMIC_RELEASE);
+	return true;
 }
+
+#define TRAMPOLINE(ret, name, params, args)                                   \
+	static ret first_##name params                                        \
+	{                                                                     \
+		if (!resolve(&real_calls.name, #name, (void *)&name)) {        \
+			errno = ENOSYS;                                        \
+			return (ret)-1;                                        \
+		}                                                              \
+		return real_calls.name args;                                   \
+	}
+
+TRAMPOLINE(int, socket, (int d, int t, int p), (d, t, p))
+TRAMPOLINE(int, connect, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
+TRAMPOLINE(int, bind, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
+TRAMPOLINE(ssize_t, send, (int fd, const void *b, size_t n, int f), (fd, b, n, f))
+TRAMPOLINE(ssize_t, sendto, (int fd, const void *b, size_t n, int f,
+			     const struct sockaddr *a, socklen_t l), (fd, b, n, f, a, l))
+TRAMPOLINE(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f), (fd, m, f))
+TRAMPOLINE(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n, int f), (fd, v, n, f))
+TRAMPOLINE(ssize_t, recv, (int fd, void *b, size_t n, int f), (fd, b, n, f))
+TRAMPOLINE(ssize_t, recvfrom, (int fd, void *b, size_t n, int f, struct sockaddr *a,
+			       socklen_t *l), (fd, b, n, f, a, l))
+TRAMPOLINE(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))
+TRAMPOLINE(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n, int f,
+			   struct timespec *t), (fd, v, n, f, t))
+TRAMPOLINE(int, getpeername, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+TRAMPOLINE(int, getsockname, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+TRAMPOLINE(int, accept, (int fd, struct sockaddr *a, socklen_t *l), (fd, a, l))
+TRAMPOLINE(int, accept4, (int fd, struct sockaddr *a, socklen_t *l, int f), (fd, a, l, f))
+TRAMPOLINE(int, setsockopt, (int fd, int lv, int o, const void *v, socklen_t l),
+	   (fd, lv, o, v, l))
+TRAMPOLINE(int, getsockopt, (int fd, int lv, int o, void *v, socklen_t *l), (fd, lv, o, v, l))
+TRAMPOLINE(int, close, (int fd), (fd))
+TRAMPOLINE(int, dup, (int fd), (fd))
+TRAMPOLINE(int, dup2, (int a, int b), (a, b))
+TRAMPOLINE(int, dup3, (int a, int b, int f), (a, b, f))
+TRAMPOLINE(ssize_t, __recvfrom_chk, (int fd, void *b, size_t n, size_t bl, int f,
+				     struct sockaddr *a, socklen_t *l), (fd, b, n, bl, f, a, l))
+TRAMPOLINE(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f),
+	   (fd, b, n, bl, f))
+TRAMPOLINE(int, epoll_ctl, (int e, int op, int fd, struct epoll_event *ev), (e, op, fd, ev))
+TRAMPOLINE(int, close_range, (unsigned int a, unsigned int b, int f), (a, b, f))
+
+/* fcntl takes at most one int or pointer; passing it on as a pointer is
+ * what glibc itself does. */
+#define FCNTL_TRAMPOLINE(name)                                                \
+	static int first_##name(int fd, int cmd, ...)                         \
+	{                                                                     \
+		va_list ap;                                                   \
+		va_start(ap, cmd);                                            \
+		void *arg = va_arg(ap, void *);                               \
+		va_end(ap);                                                   \
+		if (!resolve(&real_calls.name, #name, (void *)&name)) {        \
+			errno = ENOSYS;                                        \
+			return -1;                                             \
+		}                                                              \
+		return real_calls.name(fd, cmd, arg);                          \
+	}
+FCNTL_TRAMPOLINE(fcntl)
+FCNTL_TRAMPOLINE(fcntl64)
+
+static void first_closefrom(int lowfd)
+{
+	if (resolve(&real_calls.closefrom, "closefrom", (void *)&closefrom))
+		real_calls.closefrom(lowfd);
+}
+
+static struct clat_realcalls real_calls = {
+	.socket = first_socket, .connect = first_connect, .bind = first_bind,
+	.send = first_send, .sendto = first_sendto, .sendmsg = first_sendmsg,
+	.sendmmsg = first_sendmmsg, .recv = first_recv, .recvfrom = first_recvfrom,
+	.recvmsg = first_recvmsg, .recvmmsg = first_recvmmsg,
+	.getpeername = first_getpeername, .getsockname = first_getsockname,
+	.accept = first_accept, .accept4 = first_accept4,
+	.setsockopt = first_setsockopt, .getsockopt = first_getsockopt,
+	.close = first_close, .dup = first_dup, .dup2 = first_dup2, .dup3 = first_dup3,
+	.fcntl = first_fcntl, .fcntl64 = first_fcntl64,
+	.__recvfrom_chk = first___recvfrom_chk, .__recv_chk = first___recv_chk,
+	.epoll_ctl = first_epoll_ctl, .close_range = first_close_range,
+	.closefrom = first_closefrom,
+};
 
 const struct clat_realcalls *clat_real(void)
 {
-	pthread_once(&real_calls_once, resolve_all);
 	return &real_calls;
 }

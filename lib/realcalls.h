@@ -38,8 +38,8 @@ struct clat_realcalls {
 	void (*closefrom)(int);
 };
 
-/* Filled on first use (pthread_once); never NULL after clat_real() returns
- * except close_range/closefrom on a libc without them. */
+/* Every entry is callable: a trampoline until its first call resolves it
+ * (ENOSYS if libc lacks it, e.g. close_range before glibc 2.34). */
 const struct clat_realcalls *clat_real(void);
 
 #endif
