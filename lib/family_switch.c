@@ -17,7 +17,6 @@
 static bool eligible(int fd, const struct clat_fd *rec, int *type, int *protocol,
 		     uint8_t *kind)
 {
-	const struct clat_realcalls *real = clat_real();
 	int domain = 0;
 	socklen_t len = sizeof(int);
 	if (rec->state == CLAT_FD_INET && rec->sock_type != 0) {
@@ -25,10 +24,10 @@ static bool eligible(int fd, const struct clat_fd *rec, int *type, int *protocol
 		 * per connection, bench/README.md). */
 		*type = rec->sock_type;
 		*protocol = rec->sock_protocol;
-	} else if (real->getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+	} else if (CLAT_REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
 		   domain != AF_INET ||
-		   real->getsockopt(fd, SOL_SOCKET, SO_TYPE, type, &(socklen_t){ sizeof(int) }) != 0 ||
-		   real->getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol,
+		   CLAT_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, type, &(socklen_t){ sizeof(int) }) != 0 ||
+		   CLAT_REAL(getsockopt)(fd, SOL_SOCKET, SO_PROTOCOL, protocol,
 				    &(socklen_t){ sizeof(int) }) != 0) {
 		return false;
 	}
@@ -54,7 +53,6 @@ static bool eligible(int fd, const struct clat_fd *rec, int *type, int *protocol
  * synthesised IPv4 header. */
 static int prepare_new_socket(int newfd, uint8_t kind)
 {
-	const struct clat_realcalls *real = clat_real();
 	int off = 0, on = 1;
 	/* A TCP socket connects once, to its translated destination; only
 	 * datagram sockets may later talk to a destination kept on IPv4
@@ -62,7 +60,7 @@ static int prepare_new_socket(int newfd, uint8_t kind)
 	if (kind == CLAT_KIND_STREAM)
 		return 0;
 	if (kind == CLAT_KIND_DGRAM)
-		return real->setsockopt(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		return CLAT_REAL(setsockopt)(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (kind == CLAT_KIND_PING)
 		return 0;
 	struct icmp6_filter filter;
@@ -72,9 +70,9 @@ static int prepare_new_socket(int newfd, uint8_t kind)
 	ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &filter);
 	ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &filter);
 	ICMP6_FILTER_SETPASS(ICMP6_PARAM_PROB, &filter);
-	if (real->setsockopt(newfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) != 0 ||
-	    real->setsockopt(newfd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) != 0 ||
-	    real->setsockopt(newfd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on)) != 0)
+	if (CLAT_REAL(setsockopt)(newfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) != 0 ||
+	    CLAT_REAL(setsockopt)(newfd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) != 0 ||
+	    CLAT_REAL(setsockopt)(newfd, IPPROTO_IPV6, IPV6_RECVTCLASS, &on, sizeof(on)) != 0)
 		return -1;
 	return 0;
 }
@@ -87,12 +85,11 @@ static int replay_filter(int newfd, struct clat_fd *rec, uint8_t kind)
 	if (rec->bpf_count == 0 || kind == CLAT_KIND_RAW_ICMP)
 		return 0;
 	struct sock_fprog prog = { .len = (unsigned short)rec->bpf_count, .filter = rec->bpf };
-	return clat_real()->setsockopt(newfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+	return CLAT_REAL(setsockopt)(newfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
 static int replay_options(int newfd, const struct clat_optlog *log)
 {
-	const struct clat_realcalls *real = clat_real();
 	for (unsigned i = 0; i < log->count; i++) {
 		const struct clat_optlog_entry *e = &log->entry[i];
 		int level = e->level, optname = e->optname;
@@ -116,7 +113,7 @@ static int replay_options(int newfd, const struct clat_optlog *log)
 		case CLAT_SOCKOPT_COPY:
 			break;
 		}
-		if (real->setsockopt(newfd, level, optname, value, len) != 0) {
+		if (CLAT_REAL(setsockopt)(newfd, level, optname, value, len) != 0) {
 			clat_log("switch: replaying option %d/%d as %d/%d failed: %s",
 				 e->level, e->optname, level, optname, strerror(errno));
 			return -1;
@@ -131,7 +128,7 @@ static int replay_options(int newfd, const struct clat_optlog *log)
 static void replay_bind(int fd, const struct clat_fd *rec)
 {
 	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = rec->bound_port };
-	if (clat_real()->bind(fd, (struct sockaddr *)&any6, sizeof(any6)) != 0)
+	if (CLAT_REAL(bind)(fd, (struct sockaddr *)&any6, sizeof(any6)) != 0)
 		clat_log("switch: fd %d: rebinding [::]:%u failed: %s", fd,
 			 ntohs(rec->bound_port), strerror(errno));
 }
@@ -142,7 +139,7 @@ static in_port_t bound_port(int fd)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
-	if (clat_real()->getsockname(fd, (struct sockaddr *)&sin, &len) != 0 ||
+	if (CLAT_REAL(getsockname)(fd, (struct sockaddr *)&sin, &len) != 0 ||
 	    sin.sin_family != AF_INET)
 		return 0;
 	return sin.sin_port;
@@ -155,7 +152,7 @@ static void replay_epoll(int fd, struct clat_fd *rec)
 	for (unsigned i = 0; i < rec->epoll_count; i++) {
 		struct epoll_event ev = { .events = rec->epoll[i].events,
 					  .data.u64 = rec->epoll[i].data };
-		if (clat_real()->epoll_ctl(rec->epoll[i].epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		if (CLAT_REAL(epoll_ctl)(rec->epoll[i].epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 			clat_log("switch: fd %d: re-adding to epoll %d failed: %s", fd,
 				 rec->epoll[i].epfd, strerror(errno));
 	}
@@ -164,15 +161,14 @@ static void replay_epoll(int fd, struct clat_fd *rec)
 
 struct clat_fd *clat_switch_to_ipv6(int fd)
 {
-	const struct clat_realcalls *real = clat_real();
 	int type, protocol;
 	uint8_t kind;
 	struct clat_fd *rec = clat_fd_obtain(fd);
 	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, rec, &type, &protocol, &kind))
 		return NULL;
 
-	int status_flags = real->fcntl(fd, F_GETFL);
-	int fd_flags = real->fcntl(fd, F_GETFD);
+	int status_flags = CLAT_REAL(fcntl)(fd, F_GETFL);
+	int fd_flags = CLAT_REAL(fcntl)(fd, F_GETFD);
 	if (status_flags < 0 || fd_flags < 0)
 		return NULL;
 	/* O_NONBLOCK goes in with socket(); other status flags (O_ASYNC)
@@ -180,7 +176,7 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	bool spare = rec->spare_fd_plus1 > 0;
 	int other_flags = status_flags & ~(O_NONBLOCK | O_ACCMODE);
 	int newfd = spare ? rec->spare_fd_plus1 - 1
-			  : real->socket(AF_INET6, type | SOCK_CLOEXEC |
+			  : CLAT_REAL(socket)(AF_INET6, type | SOCK_CLOEXEC |
 					 ((status_flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0), protocol);
 	rec->spare_fd_plus1 = 0; /* used now, or closed below on failure */
 	if (newfd < 0) {
@@ -189,16 +185,16 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 		return NULL;
 	}
 	in_port_t port = rec->bound ? bound_port(fd) : 0;
-	if (((spare || other_flags != 0) && real->fcntl(newfd, F_SETFL, status_flags) != 0) ||
+	if (((spare || other_flags != 0) && CLAT_REAL(fcntl)(newfd, F_SETFL, status_flags) != 0) ||
 	    prepare_new_socket(newfd, kind) != 0 ||
 	    replay_options(newfd, &rec->opts) != 0 ||
 	    replay_filter(newfd, rec, kind) != 0 ||
-	    real->dup3(newfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	    CLAT_REAL(dup3)(newfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		clat_log("switch: fd %d: left on IPv4: %s", fd, strerror(errno));
-		real->close(newfd);
+		CLAT_REAL(close)(newfd);
 		return NULL;
 	}
-	real->close(newfd);
+	CLAT_REAL(close)(newfd);
 	rec->state = CLAT_FD_TRANSLATED;
 	rec->kind = kind;
 	replay_epoll(fd, rec);

@@ -79,7 +79,7 @@ struct clat_fd *clat_fd_obtain(int fd)
 static void reset(struct clat_fd *rec)
 {
 	if (rec->spare_fd_plus1 > 0)
-		clat_real()->close(rec->spare_fd_plus1 - 1);
+		CLAT_REAL(close)(rec->spare_fd_plus1 - 1);
 	rec->spare_fd_plus1 = 0;
 	rec->state = CLAT_FD_NONE;
 	rec->bound = false;

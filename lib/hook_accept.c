@@ -30,15 +30,14 @@ static int accepted(int listener_fd, int fd, struct sockaddr *addr, socklen_t *l
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 			 bool plain_accept)
 {
-	const struct clat_realcalls *real = clat_real();
 	bool rewritten = clat_fd_rewritten(fd) != NULL;
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);
 	struct sockaddr *name = rewritten ? (struct sockaddr *)&kernel : addr;
 	socklen_t *name_len = rewritten ? &kernel_len : len;
 
-	int newfd = plain_accept ? real->accept(fd, name, name_len)
-				 : real->accept4(fd, name, name_len, flags);
+	int newfd = plain_accept ? CLAT_REAL(accept)(fd, name, name_len)
+				 : CLAT_REAL(accept4)(fd, name, name_len, flags);
 	if (newfd < 0)
 		return newfd;
 	if (!rewritten) {

@@ -10,7 +10,7 @@
 
 CLAT_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int rc = clat_real()->bind(fd, addr, len);
+	int rc = CLAT_REAL(bind)(fd, addr, len);
 	if (rc != 0 || !clat_sockaddr_is_ipv4(addr, len))
 		return rc;
 	struct clat_fd *rec = clat_fd_find(fd);

@@ -10,7 +10,7 @@
 static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
 {
 	(void)ctx;
-	return clat_real()->connect(fd, addr, len);
+	return CLAT_REAL(connect)(fd, addr, len);
 }
 
 CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -21,5 +21,5 @@ CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (clat_sockaddr_is_v4mapped(addr, len))
 		return (int)clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len,
 						    real_connect, NULL);
-	return clat_real()->connect(fd, addr, len);
+	return CLAT_REAL(connect)(fd, addr, len);
 }

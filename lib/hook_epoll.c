@@ -13,7 +13,7 @@
 
 CLAT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-	int rc = clat_real()->epoll_ctl(epfd, op, fd, event);
+	int rc = CLAT_REAL(epoll_ctl)(epfd, op, fd, event);
 	if (rc != 0)
 		return rc;
 	struct clat_fd *rec = clat_fd_find(fd);

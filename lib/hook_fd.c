@@ -17,12 +17,12 @@
 CLAT_EXPORT int close(int fd)
 {
 	clat_fd_forget(fd);
-	return clat_real()->close(fd);
+	return CLAT_REAL(close)(fd);
 }
 
 CLAT_EXPORT int dup(int oldfd)
 {
-	int newfd = clat_real()->dup(oldfd);
+	int newfd = CLAT_REAL(dup)(oldfd);
 	if (newfd >= 0)
 		clat_fd_copy(oldfd, newfd);
 	return newfd;
@@ -30,7 +30,7 @@ CLAT_EXPORT int dup(int oldfd)
 
 CLAT_EXPORT int dup2(int oldfd, int newfd)
 {
-	int rc = clat_real()->dup2(oldfd, newfd);
+	int rc = CLAT_REAL(dup2)(oldfd, newfd);
 	if (rc >= 0)
 		clat_fd_copy(oldfd, rc);
 	return rc;
@@ -38,7 +38,7 @@ CLAT_EXPORT int dup2(int oldfd, int newfd)
 
 CLAT_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	int rc = clat_real()->dup3(oldfd, newfd, flags);
+	int rc = CLAT_REAL(dup3)(oldfd, newfd, flags);
 	if (rc >= 0)
 		clat_fd_copy(oldfd, rc);
 	return rc;
@@ -60,7 +60,7 @@ CLAT_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_common(clat_real()->fcntl, fd, cmd, arg);
+	return fcntl_common(CLAT_REAL(fcntl), fd, cmd, arg);
 }
 
 CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -69,12 +69,12 @@ CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_common(clat_real()->fcntl64, fd, cmd, arg);
+	return fcntl_common(CLAT_REAL(fcntl64), fd, cmd, arg);
 }
 
 CLAT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	int rc = clat_real()->close_range(first, last, flags);
+	int rc = CLAT_REAL(close_range)(first, last, flags);
 	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. */
 	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
 		clat_fd_forget_range(first, last);
@@ -85,5 +85,5 @@ CLAT_EXPORT void closefrom(int lowfd)
 {
 	if (lowfd >= 0)
 		clat_fd_forget_range((unsigned)lowfd, UINT_MAX);
-	clat_real()->closefrom(lowfd);
+	CLAT_REAL(closefrom)(lowfd);
 }

@@ -29,10 +29,10 @@ static int rewritten_name(int fd, struct sockaddr *addr, socklen_t *len,
 
 CLAT_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return rewritten_name(fd, addr, len, clat_real()->getpeername, clat_peer_view);
+	return rewritten_name(fd, addr, len, CLAT_REAL(getpeername), clat_peer_view);
 }
 
 CLAT_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	return rewritten_name(fd, addr, len, clat_real()->getsockname, clat_local_view);
+	return rewritten_name(fd, addr, len, CLAT_REAL(getsockname), clat_local_view);
 }

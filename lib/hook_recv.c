@@ -31,11 +31,11 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 		return got;
 	}
 	if (rec == NULL || addr == NULL || addrlen == NULL)
-		return clat_real()->recvfrom(fd, buf, len, flags, addr, addrlen);
+		return CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
 
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);
-	ssize_t got = clat_real()->recvfrom(fd, buf, len, flags,
+	ssize_t got = CLAT_REAL(recvfrom)(fd, buf, len, flags,
 					    (struct sockaddr *)&kernel, &kernel_len);
 	if (got < 0)
 		return got;
@@ -53,7 +53,7 @@ CLAT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 				   struct sockaddr *addr, socklen_t *addrlen)
 {
 	if (len > buflen) /* let libc report the overflow as it always does */
-		return clat_real()->__recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen);
+		return CLAT_REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addrlen);
 	return recvfrom(fd, buf, len, flags, addr, addrlen);
 }
 
@@ -61,14 +61,14 @@ CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || msg == NULL)
-		return clat_real()->recvmsg(fd, msg, flags);
+		return CLAT_REAL(recvmsg)(fd, msg, flags);
 	if (clat_fd_is_icmp(rec))
 		return clat_icmp_recvmsg(fd, rec, msg, flags);
 
 	struct clat_msg_shadow shadow;
 	struct msghdr kernel;
 	clat_shadow_recv_prepare(rec, msg, &shadow, &kernel);
-	ssize_t got = clat_real()->recvmsg(fd, &kernel, flags);
+	ssize_t got = CLAT_REAL(recvmsg)(fd, &kernel, flags);
 	if (got >= 0)
 		clat_shadow_recv_finish(rec, msg, &shadow, &kernel);
 	return got;
@@ -79,7 +79,7 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || vec == NULL || vlen == 0)
-		return clat_real()->recvmmsg(fd, vec, vlen, flags, timeout);
+		return CLAT_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	if (clat_fd_is_icmp(rec)) { /* one message; recvmmsg(2) may return fewer */
 		ssize_t got = clat_icmp_recvmsg(fd, rec, &vec[0].msg_hdr, flags & ~MSG_WAITFORONE);
 		if (got < 0)
@@ -95,7 +95,7 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		clat_shadow_recv_prepare(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
 		kernel[i].msg_len = 0;
 	}
-	int got = clat_real()->recvmmsg(fd, kernel, count, flags, timeout);
+	int got = CLAT_REAL(recvmmsg)(fd, kernel, count, flags, timeout);
 	for (int i = 0; i < got; i++) {
 		clat_shadow_recv_finish(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
 		vec[i].msg_len = kernel[i].msg_len;
@@ -107,7 +107,7 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 CLAT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
-		return clat_real()->recv(fd, buf, len, flags);
+		return CLAT_REAL(recv)(fd, buf, len, flags);
 	return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
@@ -117,6 +117,6 @@ ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 CLAT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
 	if (len > buflen) /* let libc report the overflow as it always does */
-		return clat_real()->__recv_chk(fd, buf, len, buflen, flags);
+		return CLAT_REAL(__recv_chk)(fd, buf, len, buflen, flags);
 	return recv(fd, buf, len, flags);
 }

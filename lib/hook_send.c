@@ -26,7 +26,7 @@ static ssize_t real_sendto(int fd, const struct sockaddr *addr, socklen_t len, v
 				      .msg_iov = &one, .msg_iovlen = 1 };
 		return clat_icmp_sendmsg(fd, &msg, a->flags);
 	}
-	return clat_real()->sendto(fd, a->buf, a->len, a->flags, addr, len);
+	return CLAT_REAL(sendto)(fd, a->buf, a->len, a->flags, addr, len);
 }
 
 CLAT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -57,21 +57,21 @@ static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len, 
 	(void)addr;
 	(void)len;
 	if (rec == NULL)
-		return clat_real()->sendmsg(fd, a->msg, a->flags);
+		return CLAT_REAL(sendmsg)(fd, a->msg, a->flags);
 	struct clat_msg_shadow shadow;
 	struct msghdr kernel;
 	if (clat_shadow_send_prepare(rec, a->msg, &shadow, &kernel) != 0)
 		return -1;
 	if (clat_fd_is_icmp(rec))
 		return clat_icmp_sendmsg(fd, &kernel, a->flags);
-	return clat_real()->sendmsg(fd, &kernel, a->flags);
+	return CLAT_REAL(sendmsg)(fd, &kernel, a->flags);
 }
 
 CLAT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct sendmsg_args args = { msg, flags };
 	if (msg == NULL)
-		return clat_real()->sendmsg(fd, msg, flags);
+		return CLAT_REAL(sendmsg)(fd, msg, flags);
 	if (clat_sockaddr_is_ipv4(msg->msg_name, msg->msg_namelen))
 		return clat_call_ipv4_dest(fd, msg->msg_name, msg->msg_namelen,
 					   real_sendmsg, &args);
@@ -107,7 +107,7 @@ static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len,
 	(void)addr;
 	(void)len;
 	if (rec == NULL)
-		return clat_real()->sendmmsg(fd, a->vec, a->vlen, a->flags);
+		return CLAT_REAL(sendmmsg)(fd, a->vec, a->vlen, a->flags);
 
 	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
 	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
@@ -124,7 +124,7 @@ static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len,
 	}
 	if (clat_fd_is_icmp(rec)) /* one at a time: each payload is rewritten */
 		return send_icmp_batch(fd, kernel, count, a);
-	int sent = clat_real()->sendmmsg(fd, kernel, count, a->flags);
+	int sent = CLAT_REAL(sendmmsg)(fd, kernel, count, a->flags);
 	for (int i = 0; i < sent; i++)
 		a->vec[i].msg_len = kernel[i].msg_len;
 	return sent;
@@ -135,7 +135,7 @@ CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 {
 	struct sendmmsg_args args = { vec, vlen, flags };
 	if (vec == NULL || vlen == 0)
-		return clat_real()->sendmmsg(fd, vec, vlen, flags);
+		return CLAT_REAL(sendmmsg)(fd, vec, vlen, flags);
 	const struct msghdr *first = &vec[0].msg_hdr;
 	if (clat_sockaddr_is_ipv4(first->msg_name, first->msg_namelen))
 		return (int)clat_call_ipv4_dest(fd, first->msg_name, first->msg_namelen,
@@ -151,7 +151,7 @@ CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 CLAT_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
 	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
-		return clat_real()->send(fd, buf, len, flags);
+		return CLAT_REAL(send)(fd, buf, len, flags);
 	struct sendto_args args = { buf, len, flags };
 	return real_sendto(fd, NULL, 0, &args);
 }

@@ -19,15 +19,14 @@
  * of low descriptor numbers. -1 when not possible or not wanted. */
 static int spare_icmpv6_socket(void)
 {
-	const struct clat_realcalls *real = clat_real();
 	if (!clat_settings()->enabled)
 		return -1;
 	int saved_errno = errno;
-	int fd = real->socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	int fd = CLAT_REAL(socket)(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 	if (fd >= 0) {
-		int high = real->fcntl(fd, F_DUPFD_CLOEXEC, CLAT_SPARE_FD_MIN);
+		int high = CLAT_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, CLAT_SPARE_FD_MIN);
 		if (high >= 0) {
-			real->close(fd);
+			CLAT_REAL(close)(fd);
 			fd = high;
 		}
 	}
@@ -37,7 +36,7 @@ static int spare_icmpv6_socket(void)
 
 CLAT_EXPORT int socket(int domain, int type, int protocol)
 {
-	int fd = clat_real()->socket(domain, type, protocol);
+	int fd = CLAT_REAL(socket)(domain, type, protocol);
 	if (fd < 0)
 		return fd;
 	/* Drop a stale record (a number closed behind our back, by syscall()). */

@@ -118,24 +118,24 @@ static int set_on_translated(struct clat_fd *rec, int fd, int level, int optname
 	int v6_level = level, v6_optname = optname;
 	if (level != IPPROTO_IP ||
 	    clat_sockopt_classify(level, optname, &v6_level, &v6_optname) != CLAT_SOCKOPT_MAP)
-		return clat_real()->setsockopt(fd, level, optname, value, len);
+		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
 	int as_int;
 	if (len == 1 && value != NULL) { /* IP_TOS and IP_TTL accept one byte */
 		as_int = *(const unsigned char *)value;
 		value = &as_int;
 		len = sizeof(as_int);
 	}
-	return clat_real()->setsockopt(fd, v6_level, v6_optname, value, len);
+	return CLAT_REAL(setsockopt)(fd, v6_level, v6_optname, value, len);
 }
 
 CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, socklen_t len)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec == NULL)
-		return clat_real()->setsockopt(fd, level, optname, value, len);
+		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
 	if (rec->state == CLAT_FD_TRANSLATED)
 		return set_on_translated(rec, fd, level, optname, value, len);
-	int rc = clat_real()->setsockopt(fd, level, optname, value, len);
+	int rc = CLAT_REAL(setsockopt)(fd, level, optname, value, len);
 	if (rc == 0 && rec->state == CLAT_FD_INET)
 		record_before_switch(rec, level, optname, value, len);
 	return rc;
@@ -159,10 +159,10 @@ static int get_ip_level(int fd, int optname, void *value, socklen_t *len)
 {
 	int v6_level, v6_optname;
 	if (!clat_sockopt_query_v6(optname, &v6_level, &v6_optname))
-		return clat_real()->getsockopt(fd, IPPROTO_IP, optname, value, len);
+		return CLAT_REAL(getsockopt)(fd, IPPROTO_IP, optname, value, len);
 	int answer = 0;
 	socklen_t answer_len = sizeof(answer);
-	if (clat_real()->getsockopt(fd, v6_level, v6_optname, &answer, &answer_len) != 0)
+	if (CLAT_REAL(getsockopt)(fd, v6_level, v6_optname, &answer, &answer_len) != 0)
 		return -1;
 	if (optname == IP_MTU)
 		answer -= CLAT_IPV6_IPV4_HEADER_DIFFERENCE;
@@ -174,7 +174,7 @@ CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || rec->state != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
-		return clat_real()->getsockopt(fd, level, optname, value, len);
+		return CLAT_REAL(getsockopt)(fd, level, optname, value, len);
 	if (level == IPPROTO_IP)
 		return get_ip_level(fd, optname, value, len);
 	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {
@@ -183,7 +183,7 @@ CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_
 		*len = n;
 		return 0;
 	}
-	int rc = clat_real()->getsockopt(fd, level, optname, value, len);
+	int rc = CLAT_REAL(getsockopt)(fd, level, optname, value, len);
 	if (rc == 0 && level == SOL_SOCKET && optname == SO_DOMAIN && *len >= sizeof(int)) {
 		int inet = AF_INET;
 		memcpy(value, &inet, sizeof(inet));

@@ -85,7 +85,7 @@ ssize_t clat_icmp_sendmsg(int fd, const struct msghdr *kernel, int flags)
 	struct msghdr msg = *kernel;
 	msg.msg_iov = &one;
 	msg.msg_iovlen = 1;
-	ssize_t sent = clat_real()->sendmsg(fd, &msg, flags);
+	ssize_t sent = CLAT_REAL(sendmsg)(fd, &msg, flags);
 	unbounce(buf, stack);
 	return sent;
 }
@@ -166,7 +166,7 @@ ssize_t clat_icmp_recvmsg(int fd, const struct clat_fd *rec, struct msghdr *msg,
 		}
 		kernel.msg_name = &shadow.name;
 		kernel.msg_namelen = sizeof(shadow.name);
-		ssize_t got = clat_real()->recvmsg(fd, &kernel, flags & ~MSG_TRUNC);
+		ssize_t got = CLAT_REAL(recvmsg)(fd, &kernel, flags & ~MSG_TRUNC);
 		if (got < 0)
 			goto done;
 		size_t len = translate_in(rec, &kernel, (struct sockaddr_in6 *)&shadow.name, flags,
@@ -174,7 +174,7 @@ ssize_t clat_icmp_recvmsg(int fd, const struct clat_fd *rec, struct msghdr *msg,
 		if (len == 0 && got > 0) {
 			/* A peeked message would come back forever: take it off. */
 			if (flags & MSG_PEEK)
-				clat_real()->recv(fd, in, 1, (flags & ~MSG_PEEK) | MSG_TRUNC);
+				CLAT_REAL(recv)(fd, in, 1, (flags & ~MSG_PEEK) | MSG_TRUNC);
 			continue; /* a non-blocking socket gets EAGAIN next */
 		}
 		clat_shadow_recv_finish(rec, msg, &shadow, &kernel);

@@ -58,7 +58,7 @@ static void write_line(enum sink sink, int priority, const char *fmt, va_list ap
 	ssize_t ignored = write(fd, line, len);
 	(void)ignored;
 	if (sink == SINK_FILE)
-		clat_real()->close(fd);
+		CLAT_REAL(close)(fd);
 }
 
 void clat_log(const char *fmt, ...)

@@ -79,24 +79,24 @@ void clat_known_prefixes(struct clat_prefix_set *out)
 static ares_socket_t real_socket(int domain, int type, int protocol, void *user)
 {
 	(void)user;
-	return clat_real()->socket(domain, type, protocol);
+	return CLAT_REAL(socket)(domain, type, protocol);
 }
 static int real_close(ares_socket_t fd, void *user)
 {
 	(void)user;
-	return clat_real()->close(fd);
+	return CLAT_REAL(close)(fd);
 }
 static int real_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
 			void *user)
 {
 	(void)user;
-	return clat_real()->connect(fd, addr, len);
+	return CLAT_REAL(connect)(fd, addr, len);
 }
 static ares_ssize_t real_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
 				  struct sockaddr *addr, ares_socklen_t *addrlen, void *user)
 {
 	(void)user;
-	return clat_real()->recvfrom(fd, buf, len, flags, addr, addrlen);
+	return CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
 }
 static ares_ssize_t real_sendv(ares_socket_t fd, const struct iovec *iov, int count, void *user)
 {

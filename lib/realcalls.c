@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,15 +46,16 @@ static bool resolve(void *slot, const char *name, void *own)
 	return true;
 }
 
-#define TRAMPOLINE(ret, name, params, args)                                   \
+#define TRAMPOLINE_FAILING(ret, name, params, args, failure)                  \
 	static ret first_##name params                                        \
 	{                                                                     \
 		if (!resolve(&real_calls.name, #name, (void *)&name)) {        \
 			errno = ENOSYS;                                        \
-			return (ret)-1;                                        \
+			return failure;                                        \
 		}                                                              \
-		return real_calls.name args;                                   \
+		return CLAT_REAL(name) args;                                   \
 	}
+#define TRAMPOLINE(ret, name, params, args) TRAMPOLINE_FAILING(ret, name, params, args, (ret)-1)
 
 TRAMPOLINE(int, socket, (int d, int t, int p), (d, t, p))
 TRAMPOLINE(int, connect, (int fd, const struct sockaddr *a, socklen_t l), (fd, a, l))
@@ -86,6 +88,38 @@ TRAMPOLINE(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f),
 	   (fd, b, n, bl, f))
 TRAMPOLINE(int, epoll_ctl, (int e, int op, int fd, struct epoll_event *ev), (e, op, fd, ev))
 TRAMPOLINE(int, close_range, (unsigned int a, unsigned int b, int f), (a, b, f))
+/* getaddrinfo and getnameinfo report EAI_SYSTEM (errno set); the _r
+ * lookups return the error number itself. */
+TRAMPOLINE_FAILING(int, getaddrinfo, (const char *n, const char *s,
+				      const struct addrinfo *h, struct addrinfo **r),
+		   (n, s, h, r), EAI_SYSTEM)
+TRAMPOLINE_FAILING(int, getnameinfo, (const struct sockaddr *a, socklen_t l, char *h,
+				      socklen_t hl, char *s, socklen_t sl, int f),
+		   (a, l, h, hl, s, sl, f), EAI_SYSTEM)
+TRAMPOLINE_FAILING(int, gethostbyname_r, (const char *n, struct hostent *r, char *b,
+					  size_t bl, struct hostent **res, int *e),
+		   (n, r, b, bl, res, e), ENOSYS)
+TRAMPOLINE_FAILING(int, gethostbyname2_r, (const char *n, int af, struct hostent *r,
+					   char *b, size_t bl, struct hostent **res, int *e),
+		   (n, af, r, b, bl, res, e), ENOSYS)
+TRAMPOLINE_FAILING(int, gethostbyaddr_r, (const void *a, socklen_t l, int t,
+					  struct hostent *r, char *b, size_t bl,
+					  struct hostent **res, int *e),
+		   (a, l, t, r, b, bl, res, e), ENOSYS)
+
+/* The non-reentrant lookups return a pointer, and set h_errno on failure. */
+#define HOSTENT_TRAMPOLINE(name, params, args)                                \
+	static struct hostent *first_##name params                            \
+	{                                                                     \
+		if (!resolve(&real_calls.name, #name, (void *)&name)) {        \
+			h_errno = NO_RECOVERY;                                 \
+			return NULL;                                           \
+		}                                                              \
+		return CLAT_REAL(name) args;                                   \
+	}
+HOSTENT_TRAMPOLINE(gethostbyname, (const char *n), (n))
+HOSTENT_TRAMPOLINE(gethostbyname2, (const char *n, int af), (n, af))
+HOSTENT_TRAMPOLINE(gethostbyaddr, (const void *a, socklen_t l, int t), (a, l, t))
 
 /* fcntl takes at most one int or pointer; passing it on as a pointer is
  * what glibc itself does. */
@@ -100,7 +134,7 @@ TRAMPOLINE(int, close_range, (unsigned int a, unsigned int b, int f), (a, b, f))
 			errno = ENOSYS;                                        \
 			return -1;                                             \
 		}                                                              \
-		return real_calls.name(fd, cmd, arg);                          \
+		return CLAT_REAL(name)(fd, cmd, arg);                          \
 	}
 FCNTL_TRAMPOLINE(fcntl)
 FCNTL_TRAMPOLINE(fcntl64)
@@ -108,7 +142,7 @@ FCNTL_TRAMPOLINE(fcntl64)
 static void first_closefrom(int lowfd)
 {
 	if (resolve(&real_calls.closefrom, "closefrom", (void *)&closefrom))
-		real_calls.closefrom(lowfd);
+		CLAT_REAL(closefrom)(lowfd);
 }
 
 static struct clat_realcalls real_calls = {
@@ -124,6 +158,10 @@ static struct clat_realcalls real_calls = {
 	.__recvfrom_chk = first___recvfrom_chk, .__recv_chk = first___recv_chk,
 	.epoll_ctl = first_epoll_ctl, .close_range = first_close_range,
 	.closefrom = first_closefrom,
+	.getaddrinfo = first_getaddrinfo, .getnameinfo = first_getnameinfo,
+	.gethostbyname = first_gethostbyname, .gethostbyname2 = first_gethostbyname2,
+	.gethostbyname_r = first_gethostbyname_r, .gethostbyname2_r = first_gethostbyname2_r,
+	.gethostbyaddr = first_gethostbyaddr, .gethostbyaddr_r = first_gethostbyaddr_r,
 };
 
 const struct clat_realcalls *clat_real(void)

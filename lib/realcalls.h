@@ -3,6 +3,7 @@
 #ifndef CLAT_REALCALLS_H
 #define CLAT_REALCALLS_H
 
+#include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -36,10 +37,29 @@ struct clat_realcalls {
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	/* Name resolution (hook_resolve.c, the RFC 6535 address mapper). */
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+			   struct addrinfo **);
+	struct hostent *(*gethostbyname)(const char *);
+	struct hostent *(*gethostbyname2)(const char *, int);
+	int (*gethostbyname_r)(const char *, struct hostent *, char *, size_t,
+			       struct hostent **, int *);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+				struct hostent **, int *);
+	struct hostent *(*gethostbyaddr)(const void *, socklen_t, int);
+	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *,
+			       size_t, struct hostent **, int *);
+	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *,
+			   socklen_t, int);
 };
 
 /* Every entry is callable: a trampoline until its first call resolves it
  * (ENOSYS if libc lacks it, e.g. close_range before glibc 2.34). */
 const struct clat_realcalls *clat_real(void);
+
+/* The current entry for name. Trampolines replace entries while other
+ * threads call them: an acquire load pairs with their release store (a
+ * plain word load on every Linux target, but what TSan needs to see). */
+#define CLAT_REAL(name) __atomic_load_n(&clat_real()->name, __ATOMIC_ACQUIRE)
 
 #endif

@@ -73,7 +73,7 @@ static int read_config_file(const char *path, bool secure, char *buf, size_t *le
 			*len += (size_t)got;
 		}
 	}
-	clat_real()->close(fd);
+	CLAT_REAL(close)(fd);
 	return rc;
 }
 

@@ -33,7 +33,7 @@ struct options {
 	bool status, json, refresh, doctor;
 	unsigned wait_pref64;     /* seconds, 0: do not wait */
 	/* Settings given on the command line, as text, passed on as CLAT_*. */
-	const char *prefix, *mode, *local_ipv4, *private_wkp;
+	const char *prefix, *mode, *local_ipv4, *private_wkp, *map_pool, *inbound;
 };
 
 static void usage(FILE *out)
@@ -54,6 +54,11 @@ static void usage(FILE *out)
 		"      --translate-private-wkp\n"
 		"                            also translate private IPv4 destinations under\n"
 		"                            64:ff9b::/96 (RFC 6052 section 3.1 forbids it)\n"
+		"      --map-pool=NET|off    IPv4 pool for names that have only IPv6\n"
+		"                            addresses (RFC 6535 mapper; default %s)\n"
+		"      --inbound             let IPv6 clients reach the program's sockets\n"
+		"                            bound to 0.0.0.0, shown to it as IPv4 (read the\n"
+		"                            security note in libclat(7) first)\n"
 		"  -v, --verbose             log what is translated, to standard error\n"
 		"\n"
 		"Without a prefix, clatrun finds it as the library would: the shared cache,\n"
@@ -73,7 +78,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: PROGRAM's own; 2 for bad options or settings; 126 if PROGRAM\n"
 		"cannot be run; 127 if it is not found.\n",
-		CLAT_DEFAULT_CONFIG_PATH, CLAT_DEFAULT_LOCAL_IPV4);
+		CLAT_DEFAULT_CONFIG_PATH, CLAT_DEFAULT_LOCAL_IPV4, CLAT_DEFAULT_MAP_POOL);
 }
 
 __attribute__((format(printf, 1, 2), noreturn))
@@ -101,13 +106,15 @@ static unsigned parse_seconds(const char *text)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP, OPT_STATUS, OPT_JSON, OPT_REFRESH,
-	       OPT_WAIT_PREF64, OPT_DOCTOR };
+	       OPT_WAIT_PREF64, OPT_DOCTOR, OPT_MAP_POOL, OPT_INBOUND };
 	static const struct option longopts[] = {
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "local-ipv4", required_argument, NULL, OPT_LOCAL_IPV4 },
 		{ "translate-private-wkp", no_argument, NULL, OPT_PRIVATE_WKP },
+		{ "map-pool", required_argument, NULL, OPT_MAP_POOL },
+		{ "inbound", no_argument, NULL, OPT_INBOUND },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -128,6 +135,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'c': opt->config_path = optarg; opt->config_explicit = true; break;
 		case OPT_LOCAL_IPV4: opt->local_ipv4 = optarg; break;
 		case OPT_PRIVATE_WKP: opt->private_wkp = "yes"; break;
+		case OPT_MAP_POOL: opt->map_pool = optarg; break;
+		case OPT_INBOUND: opt->inbound = "yes"; break;
 		case 'v': opt->verbose = true; break;
 		case OPT_STATUS: opt->status = true; break;
 		case OPT_JSON: opt->json = true; break;
@@ -193,6 +202,7 @@ static void check_settings(const struct options *opt, struct clat_config *cfg)
 	const struct { const char *key, *value; } given[] = {
 		{ "prefix", opt->prefix }, { "mode", opt->mode },
 		{ "local-ipv4", opt->local_ipv4 }, { "translate-private-wkp", opt->private_wkp },
+		{ "map-pool", opt->map_pool }, { "inbound", opt->inbound },
 	};
 	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
 		if (given[i].value != NULL &&
@@ -211,6 +221,8 @@ static void export_settings(const struct options *opt)
 		else if (strcmp(k->key, "mode") == 0) value = opt->mode;
 		else if (strcmp(k->key, "local-ipv4") == 0) value = opt->local_ipv4;
 		else if (strcmp(k->key, "translate-private-wkp") == 0) value = opt->private_wkp;
+		else if (strcmp(k->key, "map-pool") == 0) value = opt->map_pool;
+		else if (strcmp(k->key, "inbound") == 0) value = opt->inbound;
 		else if (strcmp(k->key, "log") == 0 && opt->verbose) value = "stderr";
 		if (value != NULL)
 			setenv(k->env, value, 1);

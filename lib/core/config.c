@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@ enum clat_key_index {
 	CLAT_KEY_LOG,
 	CLAT_KEY_FALLBACK_PREFIX,
 	CLAT_KEY_DISCOVERY,
+	CLAT_KEY_MAP_POOL,
+	CLAT_KEY_INBOUND,
 	CLAT_KEY_COUNT,
 };
 
@@ -36,6 +39,10 @@ const struct clat_config_key clat_config_keys[CLAT_KEY_COUNT + 1] = {
 		"NAT64 prefix used only when no other source has one, e.g. 64:ff9b::/96; empty: none" },
 	[CLAT_KEY_DISCOVERY] = { "discovery", "CLAT_DISCOVERY",
 		"yes: find the prefix without being told (RFC 7050 DNS query, shared cache); no: never (default yes)" },
+	[CLAT_KEY_MAP_POOL] = { "map-pool", "CLAT_MAP_POOL",
+		"IPv4 pool for names with only AAAA records (RFC 6535), /16 to /30 (default " CLAT_DEFAULT_MAP_POOL "); off: no mapper" },
+	[CLAT_KEY_INBOUND] = { "inbound", "CLAT_INBOUND",
+		"yes: sockets bound to 0.0.0.0 also accept IPv6 clients, shown as IPv4 (default no)" },
 	[CLAT_KEY_COUNT] = { NULL, NULL, NULL },
 };
 
@@ -140,6 +147,55 @@ static bool clat_set_discovery(struct clat_config *cfg, const char *value, const
 	return clat_parse_yes_no(value, &cfg->discovery, reason);
 }
 
+bool clat_ipv4_cidr_parse(const char *text, unsigned min_len, unsigned max_len,
+			  struct in_addr *net, unsigned *len)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	unsigned value = 0;
+
+	if (slash == NULL || (size_t)(slash - text) >= sizeof(addr) || slash[1] == '\0')
+		return false;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	for (const char *d = slash + 1; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9' || value > 32)
+			return false;
+		value = value * 10 + (unsigned)(*d - '0');
+	}
+	if (value < min_len || value > max_len || inet_pton(AF_INET, addr, net) != 1)
+		return false;
+	uint32_t host_mask = value == 32 ? 0 : 0xffffffffu >> value;
+	if ((ntohl(net->s_addr) & host_mask) != 0)
+		return false;
+	*len = value;
+	return true;
+}
+
+static bool clat_set_map_pool(struct clat_config *cfg, const char *value, const char **reason)
+{
+	bool on;
+
+	if (clat_parse_yes_no(value, &on, reason) && !on) {
+		cfg->map_enabled = false;
+		return true;
+	}
+	if (!clat_ipv4_cidr_parse(value, CLAT_MAP_POOL_MIN_LEN, CLAT_MAP_POOL_MAX_LEN,
+				  &cfg->map_pool, &cfg->map_pool_len)) {
+		*reason = "must be an IPv4 network a.b.c.d/len with len 16 to 30 and no host "
+			  "bits set (default " CLAT_DEFAULT_MAP_POOL "), or off";
+		return false;
+	}
+	cfg->map_enabled = true;
+	cfg->map_pool_explicit = true;
+	return true;
+}
+
+static bool clat_set_inbound(struct clat_config *cfg, const char *value, const char **reason)
+{
+	return clat_parse_yes_no(value, &cfg->inbound, reason);
+}
+
 /* Maps the accepted spellings onto the stored target. */
 static const char *clat_log_target(const char *value)
 {
@@ -178,6 +234,8 @@ static clat_setter *const clat_setters[CLAT_KEY_COUNT] = {
 	[CLAT_KEY_LOG] = clat_set_log,
 	[CLAT_KEY_FALLBACK_PREFIX] = clat_set_fallback_prefix,
 	[CLAT_KEY_DISCOVERY] = clat_set_discovery,
+	[CLAT_KEY_MAP_POOL] = clat_set_map_pool,
+	[CLAT_KEY_INBOUND] = clat_set_inbound,
 };
 
 void clat_config_defaults(struct clat_config *cfg)
@@ -187,6 +245,10 @@ void clat_config_defaults(struct clat_config *cfg)
 	inet_pton(AF_INET, CLAT_DEFAULT_LOCAL_IPV4, &cfg->local_ipv4);
 	cfg->translate_private_wkp = false; /* RFC 6052 s3.1 by default */
 	cfg->discovery = true;
+	cfg->map_enabled = true;
+	clat_ipv4_cidr_parse(CLAT_DEFAULT_MAP_POOL, CLAT_MAP_POOL_MIN_LEN, CLAT_MAP_POOL_MAX_LEN,
+			     &cfg->map_pool, &cfg->map_pool_len);
+	cfg->inbound = false; /* changes what the program is exposed to: opt-in */
 }
 
 static int clat_key_find(const char *key)

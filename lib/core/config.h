@@ -19,6 +19,12 @@ enum clat_mode {
 #define CLAT_CONFIG_ERR_MAX 256
 #define CLAT_DEFAULT_CONFIG_PATH "/etc/clat.conf"
 #define CLAT_DEFAULT_LOCAL_IPV4 "192.0.0.4" /* RFC 7335, as Android clatd */
+/* RFC 6535 s4.4 suggests a private range for the address mapper; this is
+ * rfc-requirements.md D.26's, with its alternative for a conflict. */
+#define CLAT_DEFAULT_MAP_POOL "10.170.160.0/20"
+#define CLAT_ALTERNATE_MAP_POOL "172.21.80.0/20"
+#define CLAT_MAP_POOL_MIN_LEN 16 /* at most 65,536 mappings */
+#define CLAT_MAP_POOL_MAX_LEN 30
 
 struct clat_config {
 	bool has_prefix;
@@ -32,6 +38,12 @@ struct clat_config {
 	struct clat_prefix fallback_prefix;
 	bool discovery; /* may look for a prefix itself (RFC 7050, cache); default yes */
 	char log_target[CLAT_CONFIG_LOG_MAX]; /* "", "stderr", "syslog" or /path */
+	/* RFC 6535 address mapper for names with only AAAA records. */
+	bool map_enabled;            /* default yes; "map-pool = off" */
+	bool map_pool_explicit;      /* set by the user: never swapped on conflict */
+	struct in_addr map_pool;     /* network address, network order */
+	unsigned map_pool_len;       /* CLAT_MAP_POOL_MIN_LEN..CLAT_MAP_POOL_MAX_LEN */
+	bool inbound;                /* serve IPv6 clients on 0.0.0.0 sockets (opt-in) */
 };
 
 /* One setting: the config-file key and the environment variable for it. */
@@ -57,6 +69,9 @@ bool clat_config_apply_env(struct clat_config *cfg,
 			   const char *(*getenv_fn)(const char *name),
 			   char *err, size_t errlen);
 bool clat_mode_parse(const char *text, enum clat_mode *out);
+/* "a.b.c.d/len" with len in [min, max] and no host bits set. */
+bool clat_ipv4_cidr_parse(const char *text, unsigned min_len, unsigned max_len,
+			  struct in_addr *net, unsigned *len);
 const char *clat_mode_name(enum clat_mode mode);
 
 #endif

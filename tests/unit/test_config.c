@@ -38,10 +38,11 @@ START_TEST(key_table)
 {
 	static const char *const keys[] = { "prefix", "mode", "local-ipv4",
 					    "translate-private-wkp", "log", "fallback-prefix",
-					    "discovery" };
+					    "discovery", "map-pool", "inbound" };
 	static const char *const envs[] = { "CLAT_PREFIX", "CLAT_MODE", "CLAT_LOCAL_IPV4",
 					    "CLAT_TRANSLATE_PRIVATE_WKP", "CLAT_DEBUG",
-					    "CLAT_FALLBACK_PREFIX", "CLAT_DISCOVERY" };
+					    "CLAT_FALLBACK_PREFIX", "CLAT_DISCOVERY",
+					    "CLAT_MAP_POOL", "CLAT_INBOUND" };
 	size_t n = 0;
 
 	for (; clat_config_keys[n].key != NULL; n++) {
@@ -371,6 +372,47 @@ START_TEST(log_values)
 }
 END_TEST
 
+START_TEST(map_pool_and_inbound)
+{
+	struct clat_config cfg;
+	char err[CLAT_CONFIG_ERR_MAX];
+
+	clat_config_defaults(&cfg);
+	ck_assert(cfg.map_enabled);
+	ck_assert(!cfg.map_pool_explicit);
+	ck_assert_uint_eq(cfg.map_pool.s_addr, clat_test_v4("10.170.160.0").s_addr);
+	ck_assert_uint_eq(cfg.map_pool_len, 20);
+	ck_assert(!cfg.inbound);
+
+	ck_assert(clat_config_set(&cfg, "map-pool", "100.64.0.0/16", err, sizeof(err)));
+	ck_assert(cfg.map_enabled && cfg.map_pool_explicit);
+	ck_assert_uint_eq(cfg.map_pool.s_addr, clat_test_v4("100.64.0.0").s_addr);
+	ck_assert_uint_eq(cfg.map_pool_len, 16);
+	ck_assert(clat_config_set(&cfg, "map-pool", "192.168.7.252/30", err, sizeof(err)));
+	ck_assert_uint_eq(cfg.map_pool_len, 30);
+	ck_assert(clat_config_set(&cfg, "map-pool", "off", err, sizeof(err)));
+	ck_assert(!cfg.map_enabled);
+	ck_assert(clat_config_set(&cfg, "map-pool", "10.170.160.0/20", err, sizeof(err)));
+	ck_assert(cfg.map_enabled);
+
+	static const char *const bad[] = { "10.170.160.1/20", "10.0.0.0/15", "10.0.0.0/31",
+					   "10.0.0.0", "10.0.0.0/", "10.0.0.0/2x", "/20",
+					   "10.0.0/20", "::/96", "10.0.0.0/0020000000000",
+					   "yes", "" };
+	for (size_t i = 0; i < CLAT_TEST_COUNT(bad); i++) {
+		ck_assert_msg(!clat_config_set(&cfg, "map-pool", bad[i], err, sizeof(err)),
+			      "accepted %s", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "map-pool: must be an IPv4 network"));
+	}
+	ck_assert_uint_eq(cfg.map_pool_len, 20); /* unchanged by the failures */
+
+	ck_assert(clat_config_set(&cfg, "inbound", "yes", err, sizeof(err)));
+	ck_assert(cfg.inbound);
+	ck_assert(!clat_config_set(&cfg, "inbound", "maybe", err, sizeof(err)));
+	ck_assert_str_eq(err, "inbound: must be yes or no (or true/false, on/off, 1/0): 'maybe'");
+}
+END_TEST
+
 START_TEST(mode_names)
 {
 	static const enum clat_mode modes[] = { CLAT_MODE_AUTO, CLAT_MODE_ALWAYS, CLAT_MODE_OFF };
@@ -526,6 +568,7 @@ Suite *clat_config_suite(void)
 	tcase_add_test(tc, set_values);
 	tcase_add_test(tc, fallback_and_discovery);
 	tcase_add_test(tc, log_values);
+	tcase_add_test(tc, map_pool_and_inbound);
 	tcase_add_test(tc, mode_names);
 	suite_add_tcase(s, tc);
 
