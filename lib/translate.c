@@ -2,6 +2,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "addrmap_store.h"
 #include "core/policy.h"
 #include "core/sockaddr.h"
 #include "family_switch.h"
@@ -47,9 +48,24 @@ static bool synthesize_for(struct in_addr dst, in_port_t port, struct sockaddr_i
 	return true;
 }
 
+/* A pool address of the RFC 6535 mapper stands for an IPv6 host reached
+ * directly, not through the NAT64 (s2.3). */
+static bool mapped_for(struct in_addr dst, in_port_t port, struct sockaddr_in6 *out)
+{
+	struct in6_addr ipv6;
+	if (!clat_addrmap_to_ipv6(dst, &ipv6))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	out->sin6_port = port;
+	out->sin6_addr = ipv6;
+	return true;
+}
+
 void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *out)
 {
-	if (!synthesize_for(dst->sin_addr, dst->sin_port, out))
+	if (!mapped_for(dst->sin_addr, dst->sin_port, out) &&
+	    !synthesize_for(dst->sin_addr, dst->sin_port, out))
 		clat_sockaddr_v4mapped(dst, out);
 }
 
@@ -77,6 +93,15 @@ ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len
 	if ((rec != NULL && rec->state == CLAT_FD_PINNED) || !clat_settings()->enabled ||
 	    clat_ipv4_is_special(dst->sin_addr))
 		return call(fd, (const struct sockaddr *)dst, len, ctx);
+	/* A mapped pool address exists only because the name had no IPv4:
+	 * straight to its IPv6 host, whatever the mode. Unmapped pool
+	 * addresses are not translated (RFC 6535 s2.1). */
+	if (clat_addrmap_in_pool(dst->sin_addr)) {
+		if (!mapped_for(dst->sin_addr, dst->sin_port, &dst6) ||
+		    clat_switch_to_ipv6(fd) == NULL)
+			return call(fd, (const struct sockaddr *)dst, len, ctx);
+		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	}
 
 	ssize_t result = -1;
 	if (ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
@@ -105,6 +130,14 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	bool known = rec != NULL && rec->state == CLAT_FD_MAPPED6;
 	if ((!known && !clat_settings()->enabled) || clat_ipv4_is_special(v4.sin_addr))
 		return call(fd, (const struct sockaddr *)dst, len, ctx);
+	if (clat_addrmap_in_pool(v4.sin_addr)) {
+		if (!mapped_for(v4.sin_addr, v4.sin_port, &dst6) ||
+		    (rec = clat_fd_obtain(fd)) == NULL)
+			return call(fd, (const struct sockaddr *)dst, len, ctx);
+		dst6.sin6_flowinfo = dst->sin6_flowinfo;
+		rec->state = CLAT_FD_MAPPED6;
+		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	}
 
 	ssize_t result = -1;
 	if (!known &&
@@ -125,9 +158,7 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
 }
 
-/* The IPv4 a peer address stands for: embedded under any known prefix
- * (RFC 6052 s2.3), or v4-mapped. */
-static bool embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4)
+bool clat_embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4)
 {
 	struct clat_prefix_set known;
 	clat_known_prefixes(&known);
@@ -141,11 +172,21 @@ socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *k
 			 struct sockaddr_storage *out)
 {
 	struct sockaddr_in v4;
-	bool known = embedded_ipv4(kernel, &v4);
+	bool known = clat_embedded_ipv4(kernel, &v4);
 	if (kernel->sin6_family != AF_INET6) {
 		/* AF_UNSPEC from a disconnected UDP socket: pass it on as it is. */
 		memcpy(out, kernel, sizeof(*kernel));
 		return sizeof(*kernel);
+	}
+	/* Any other IPv6 peer of a program that knows only IPv4: its pool
+	 * address, made now if it has none (RFC 6535 s2.4, rfc-requirements
+	 * D.31: a datagram from an unmapped source). MAPPED6 sockets belong
+	 * to programs that speak IPv6 and see such peers as they are. */
+	if (!known && rec->state == CLAT_FD_TRANSLATED &&
+	    clat_addrmap_for_ipv6(&kernel->sin6_addr, true, NULL, &v4.sin_addr)) {
+		v4.sin_family = AF_INET;
+		v4.sin_port = kernel->sin6_port;
+		known = true;
 	}
 	if (rec->state == CLAT_FD_MAPPED6) {
 		if (!known) {
@@ -156,8 +197,8 @@ socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *k
 		return sizeof(struct sockaddr_in6);
 	}
 	if (!known) {
-		/* An IPv6 peer outside the prefix has no IPv4 name yet (the
-		 * address mapper of RFC 6535 gives it one): report 0.0.0.0. */
+		/* No pool address could be had (mapper off, pool full):
+		 * report 0.0.0.0 rather than a wrong address. */
 		v4.sin_family = AF_INET;
 		v4.sin_port = kernel->sin6_port;
 		v4.sin_addr.s_addr = htonl(INADDR_ANY);

@@ -41,6 +41,10 @@ socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *
  * the NAT64 address, or ::ffff:a.b.c.d for destinations kept on IPv4. */
 void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *out);
 
+/* The IPv4 address embedded in kernel under any known prefix (RFC 6052
+ * s2.3), or its ::ffff: IPv4. */
+bool clat_embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4);
+
 /* The record of fd if it is TRANSLATED or MAPPED6 (the only states whose
  * names need rewriting), else NULL. */
 struct clat_fd *clat_fd_rewritten(int fd);

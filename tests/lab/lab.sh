@@ -51,6 +51,9 @@ LAB_TAYGA4=192.168.255.1
 LAB_TAYGA6=2001:db8:ff::64        # TAYGA's own IPv6 address (outside every lab prefix)
 LAB_TUN=nat64
 LAB_MARKER=clat-lab-marker-5c1e7a # content of http://203.0.113.10:8080/index.html
+# v6only.test (AAAA only) is gw's $LAB_GW6: http on 8080 serving this marker,
+# whoami on 9000 (tcp+udp), for the address mapper (RFC 6535) tests.
+LAB_MARKER6=clat-lab-v6only-marker-9d2f41
 LAB_WKN_TTL=${LAB_WKN_TTL:-3600}
 LAB_WKN_NEG_TTL=${LAB_WKN_NEG_TTL:-600}
 
@@ -294,6 +297,10 @@ lab__dns_sv() {
 	local-zone: "test." static
 	local-data: "server.test. 300 IN A $LAB_SV4"
 	local-data: "v6only.test. 300 IN AAAA $LAB_GW6"
+	# Only an excluded A record (loopback) besides its AAAA: treated as
+	# AAAA-only by the address mapper (rfc-requirements D.28).
+	local-data: "mixed.test. 300 IN A 127.0.0.1"
+	local-data: "mixed.test. 300 IN AAAA $LAB_GW6"
 	local-zone: "ipv4only.arpa." static
 	local-data: "ipv4only.arpa. $LAB_WKN_TTL IN SOA ns.ipv4only.arpa. hostmaster.ipv4only.arpa. 1 3600 600 86400 $LAB_WKN_NEG_TTL"
 	local-data: "ipv4only.arpa. $LAB_WKN_TTL IN A 192.0.0.170"
@@ -312,7 +319,8 @@ EOF
 # ipv4only.arpa AAAA is NODATA (a network without DNS64). log-queries: one line per
 # query ("info: 2001:db8:1::2 ipv4only.arpa. AAAA IN"), counted by lab_dns64_queries.
 lab__dns_gw() {
-	local modules='"dns64 iterator"' dns64="	dns64-prefix: $1"
+	local modules='"dns64 iterator"' dns64="	dns64-prefix: $1" synth
+	synth=$(lab_synth "$1" "$LAB_SV4") || return 1
 	if [ "${2:-dns64}" = plain ]; then
 		modules='"iterator"'
 		dns64=''
@@ -328,6 +336,10 @@ $dns64
 	log-queries: yes
 	# Unbound serves test. as a local zone by default; we want it forwarded.
 	local-zone: "test." nodefault
+	# A name whose only record is an AAAA inside the NAT64 prefix: an IPv4
+	# lookup must give the embedded 203.0.113.10 (rfc-requirements D.27).
+	local-zone: "synth.test." static
+	local-data: "synth.test. 300 IN AAAA $synth"
 	do-not-query-localhost: no
 remote-control:
 	control-enable: no
@@ -508,12 +520,21 @@ lab__servers() {
 	lab__start udp-echo "$LAB_NS_SV" socat -T 3 UDP4-RECVFROM:7,bind="$LAB_SV4",fork PIPE \
 		|| return 1
 	lab__start whoami "$LAB_NS_SV" "$LAB_PYTHON" "$lab__here/whoami.py" "$LAB_SV4" 9000 || return 1
+	local www6=$LAB_DIR/www6
+	mkdir -p "$www6"
+	printf '<html><body>%s</body></html>\n' "$LAB_MARKER6" >"$www6/index.html"
+	lab__start http6 "$LAB_NS_GW" "$LAB_PYTHON" -m http.server --bind "$LAB_GW6" \
+		--directory "$www6" 8080 || return 1
+	lab__start whoami6 "$LAB_NS_GW" "$LAB_PYTHON" "$lab__here/whoami.py" "$LAB_GW6" 9000 \
+		|| return 1
 
 	lab__ready http lab__listening "$LAB_NS_SV" tcp 8080 || return 1
 	lab__ready tcp-echo lab__listening "$LAB_NS_SV" tcp 7 || return 1
 	lab__ready udp-echo lab__listening "$LAB_NS_SV" udp 7 || return 1
 	lab__ready whoami lab__listening "$LAB_NS_SV" tcp 9000 || return 1
 	lab__ready whoami lab__listening "$LAB_NS_SV" udp 9000 || return 1
+	lab__ready http6 lab__listening "$LAB_NS_GW" tcp 8080 || return 1
+	lab__ready whoami6 lab__listening "$LAB_NS_GW" udp 9000 || return 1
 }
 
 lab__dns64_answers() { # expected-AAAA

@@ -1,0 +1,201 @@
+#!/bin/bash
+# run-names.sh - names for IPv4-only programs through the address mapper (RFC
+# 6535 bump-in-the-host; rfc-requirements D.25-D.33), in the lab (lab.sh). The
+# `make check` entry.
+#
+# Lab names (authoritative on sv, through gw's DNS64):
+#   v6only.test   AAAA 2001:db8:1::1 only: gw serves http :8080 ($LAB_MARKER6)
+#                 and whoami tcp+udp :9000 there, over IPv6 only
+#   mixed.test    A 127.0.0.1 (excluded) + the same AAAA          (D.28)
+#   synth.test    AAAA = the prefix + 203.0.113.10, no A          (D.27)
+#   server.test   A 203.0.113.10 (DNS64 synthesises its AAAA)     (D.25)
+#
+# Cases (numbers as in the output); each positive one is also run without
+# clatrun, where it must fail:
+#   1 curl -4 http://v6only.test:8080/ gets the page; without clatrun curl
+#     cannot resolve the name; curl without -4 (AF_UNSPEC) is left alone
+#   2 python: gethostbyname, gethostbyname_ex, getaddrinfo(AF_INET) give one
+#     pool address (10.170.160.0/20); a TCP connect reaches whoami over IPv6
+#     (it sees the client's own 2001:db8:1::2: no NAT64 on the way) and
+#     getpeername is the pool address; a UDP exchange comes back from the pool
+#     address; gethostbyaddr / getnameinfo of it give v6only.test; perl's
+#     gethostbyname() (the non-reentrant call) gives the same address
+#   3 getent ahostsv4 in one process, then curl and python connecting to the
+#     printed address in others (the table is shared per user, through exec)
+#   4 an A-record name keeps its A record (and works through the NAT64);
+#     AF_UNSPEC and AF_INET6 lookups are untouched; mixed.test maps like
+#     v6only.test; synth.test answers 203.0.113.10 itself, no pool address
+#   5 a pool address with no mapping is not translated (ENETUNREACH as
+#     without the library); another user does not see root's mappings;
+#     --map-pool=off turns the mapper off; --map-pool=100.64.7.0/24 is used
+# Environment: CLATRUN, CLAT_LIB (tests/Makefile.am); CLAT_REQUIRE_ROOT_TESTS=1
+# turns a skip into a failure; LAB_NAME (default clat-names-PID).
+# Output: "ok N - ..." / "not ok N - ..." lines, then "names: P passed, F failed".
+
+here=$(cd "$(dirname "$0")" && pwd)
+export LAB_NAME=${LAB_NAME:-clat-names-$$}
+# shellcheck source=lab.sh
+. "$here/lab.sh"
+# shellcheck source=testlib.sh
+. "$here/testlib.sh"
+tl_init names
+
+PREFIX=2001:db8:64::/96
+T=15
+PY=$LAB_PYTHON
+POOL_RE='10\.170\.(1[6-7][0-9])\.[0-9]+'
+
+# run plain|clatrun [ENV=VALUE...] CMD...: CMD in the client namespace, bounded
+# by $T; output in $OUT, status in RC.
+run() {
+	local mode=$1
+	shift
+	case "$mode" in
+	plain) LAST_CMD=("$@") ;;
+	clatrun) LAST_CMD=("$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
+	esac
+	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1
+	RC=$?
+}
+
+# expect DESC RC ERE...: the last run exited RC ("!0": any failure) and its
+# output matches every ERE ("!ERE": must not match).
+expect() {
+	local desc=$1 want=$2 re miss=''
+	shift 2
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then notok "$desc" "timed out" show; return 1; fi
+	if { [ "$want" = '!0' ] && [ "$RC" -eq 0 ]; } || { [ "$want" != '!0' ] && [ "$RC" -ne "$want" ]; }; then
+		notok "$desc" "exit status $RC, want $want" show
+		return 1
+	fi
+	for re in "$@"; do
+		case "$re" in
+		!*) grep -Eq -- "${re#!}" "$OUT" && miss="$miss has /${re#!}/;" ;;
+		*) grep -Eq -- "$re" "$OUT" || miss="$miss lacks /$re/;" ;;
+		esac
+	done
+	if [ -z "$miss" ]; then ok "$desc"; return 0; fi
+	notok "$desc" "output$miss" show
+	return 1
+}
+
+lab_up "$PREFIX" >"$WORK/lab-up.log" 2>&1 || { cat "$WORK/lab-up.log"; notok "lab up" "lab_up failed"; tl_summary; exit 1; }
+
+# ---- 1: curl -4 ------------------------------------------------------------------------
+run plain curl -4 -sS -m 5 http://v6only.test:8080/
+expect "1 curl -4 http://v6only.test:8080/ fails without clatrun" '!0' 'resolve host'
+run clatrun curl -4 -sS -m 5 http://v6only.test:8080/
+expect "1 curl -4 http://v6only.test:8080/ under clatrun gets the IPv6 host's page" 0 "$LAB_MARKER6"
+run clatrun env CLAT_DEBUG=1 curl -sS -m 5 http://v6only.test:8080/
+expect "1 curl (AF_UNSPEC) under clatrun: works over plain IPv6, the mapper not asked" 0 \
+	"$LAB_MARKER6" '!address mapper'
+
+# ---- 2: python, the IPv4 socket API ------------------------------------------------------
+cat >"$WORK/names.py" <<'EOF'
+import socket, sys
+name = sys.argv[1]
+a = socket.gethostbyname(name)
+print("gethostbyname", a)
+hn, aliases, addrs = socket.gethostbyname_ex(name)
+print("gethostbyname_ex", hn, addrs)
+gai = {x[4][0] for x in socket.getaddrinfo(name, 9000, socket.AF_INET, socket.SOCK_STREAM)}
+print("getaddrinfo", sorted(gai), "same" if gai == {a} and addrs == [a] else "DIFFERENT")
+s = socket.create_connection((a, 9000), timeout=5)
+print("tcp", s.recv(200).decode().strip(), "peer", s.getpeername()[0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(b"x", (a, 9000))
+data, src = u.recvfrom(200)
+print("udp", data.decode().strip(), "from", src[0])
+print("gethostbyaddr", socket.gethostbyaddr(a)[0])
+print("getnameinfo", socket.getnameinfo((a, 9000), socket.NI_NAMEREQD)[0])
+EOF
+run plain "$PY" "$WORK/names.py" v6only.test
+expect "2 python gethostbyname(v6only.test) fails without clatrun" '!0' 'gaierror|herror'
+run clatrun "$PY" "$WORK/names.py" v6only.test
+expect "2 python under clatrun: one pool address from gethostbyname, _ex and getaddrinfo" 0 \
+	"^gethostbyname $POOL_RE$" "^gethostbyname_ex v6only.test \\['$POOL_RE'\\]$" 'same$'
+expect "2 ... TCP to it reaches the IPv6 host directly (whoami sees 2001:db8:1::2), peer is the pool address" 0 \
+	"^tcp whoami 2001:db8:1::2 [0-9]+ peer $POOL_RE$"
+expect "2 ... UDP exchange with it, the answer from the pool address" 0 \
+	"^udp whoami 2001:db8:1::2 [0-9]+ from $POOL_RE$"
+expect "2 ... gethostbyaddr and getnameinfo(NI_NAMEREQD) of it give v6only.test" 0 \
+	'^gethostbyaddr v6only.test$' '^getnameinfo v6only.test$'
+POOL_ADDR=$(sed -n 's/^gethostbyname //p' "$OUT")
+if have perl; then
+	run clatrun perl -MSocket -e 'my $p = gethostbyname("v6only.test") or die "no address\n"; print inet_ntoa($p), "\n"'
+	expect "2 perl gethostbyname() (non-reentrant) under clatrun gives $POOL_ADDR" 0 "^${POOL_ADDR//./\\.}$"
+else
+	skip "2 perl gethostbyname()" "perl not installed"
+fi
+
+# ---- 3: resolve in one process, connect from another -------------------------------------
+run clatrun getent ahostsv4 v6only.test
+expect "3 getent ahostsv4 v6only.test under clatrun prints the pool address" 0 \
+	"^${POOL_ADDR//./\\.} +STREAM v6only.test"
+run plain getent ahostsv4 v6only.test
+expect "3 getent ahostsv4 v6only.test fails without clatrun" '!0'
+run clatrun curl -sS -m 5 "http://$POOL_ADDR:8080/"
+expect "3 another process: curl http://$POOL_ADDR:8080/ gets the IPv6 host's page" 0 "$LAB_MARKER6"
+run clatrun "$PY" -c "import socket; s = socket.create_connection(('$POOL_ADDR', 9000), timeout=5); print(s.recv(100).decode())"
+expect "3 another process: python connects to $POOL_ADDR:9000" 0 '^whoami 2001:db8:1::2 '
+run clatrun getent hosts "$POOL_ADDR"
+expect "3 another process: getent hosts $POOL_ADDR (gethostbyaddr) gives v6only.test" 0 \
+	"^${POOL_ADDR//./\\.} +v6only.test$"
+run plain curl -sS -m 5 "http://$POOL_ADDR:8080/"
+expect "3 curl http://$POOL_ADDR:8080/ without clatrun fails" '!0' '[Nn]etwork (is )?unreachable|Couldn.t connect'
+
+# ---- 4: what must not change ---------------------------------------------------------------
+run clatrun getent ahostsv4 server.test
+expect "4 server.test (A record) keeps 203.0.113.10 under clatrun" 0 '^203\.0\.113\.10 +STREAM server.test' \
+	"!$POOL_RE"
+run clatrun curl -4 -sS -m 5 http://server.test:8080/
+expect "4 curl -4 http://server.test:8080/ under clatrun: through the NAT64" 0 "$LAB_MARKER"
+run clatrun getent ahosts v6only.test
+expect "4 getent ahosts (AF_UNSPEC) v6only.test: only 2001:db8:1::1" 0 '^2001:db8:1::1 ' "!$POOL_RE"
+run clatrun getent ahostsv6 v6only.test
+expect "4 getent ahostsv6 v6only.test: 2001:db8:1::1" 0 '^2001:db8:1::1 ' "!$POOL_RE"
+run clatrun getent ahostsv4 mixed.test
+expect "4 mixed.test (A 127.0.0.1 + AAAA): the pool address of its AAAA, $POOL_ADDR" 0 \
+	"^${POOL_ADDR//./\\.} +STREAM mixed.test" '!127\.0\.0\.1'
+run plain "$PY" -c 'import socket; print(socket.gethostbyname("mixed.test"))'
+expect "4 mixed.test without clatrun: its A record, 127.0.0.1" 0 '^127\.0\.0\.1$'
+run clatrun getent ahostsv4 synth.test
+expect "4 synth.test (AAAA inside the prefix): 203.0.113.10, no pool address" 0 \
+	'^203\.0\.113\.10 +STREAM synth.test' "!$POOL_RE"
+run clatrun "$PY" -c 'import socket; print(socket.gethostbyname("localhost"), socket.getaddrinfo("localhost", 1, socket.AF_INET)[0][4][0])'
+expect "4 localhost untouched under clatrun" 0 '^127\.0\.0\.1 127\.0\.0\.1$' "!$POOL_RE"
+
+# ---- 5: limits -----------------------------------------------------------------------------
+run clatrun "$PY" -c "
+import socket
+s = socket.socket()
+s.settimeout(5)
+try:
+    s.connect(('10.170.175.200', 80)); print('connected')
+except OSError as e:
+    print('errno', e.errno)"
+expect "5 a pool address with no mapping is not translated (ENETUNREACH)" 0 '^errno 101$'
+if id nobody >/dev/null 2>&1 && have setpriv; then
+	run clatrun setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		curl -sS -m 5 "http://$POOL_ADDR:8080/"
+	expect "5 another user does not see root's mapping of $POOL_ADDR" '!0' '[Nn]etwork (is )?unreachable|Couldn.t connect'
+else
+	skip "5 another user" "no nobody user or setpriv"
+fi
+LAST_CMD=("$CLATRUN" --prefix "$PREFIX" --map-pool=off -- curl -4 -sS -m 5 http://v6only.test:8080/)
+ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1; RC=$?
+expect "5 --map-pool=off: curl -4 http://v6only.test:8080/ cannot resolve" '!0' 'resolve host'
+LAST_CMD=("$CLATRUN" --prefix "$PREFIX" --map-pool=100.64.7.0/24 -- getent ahostsv4 v6only.test)
+ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1; RC=$?
+expect "5 --map-pool=100.64.7.0/24: the address comes from that pool" 0 '^100\.64\.7\.[0-9]+ +STREAM v6only.test'
+LAST_CMD=("$CLATRUN" --map-pool=10.0.0.1/8 -- true)
+"${LAST_CMD[@]}" >"$OUT" 2>&1; RC=$?
+expect "5 --map-pool=10.0.0.1/8 is refused (exit 2)" 2 'map-pool: must be an IPv4 network'
+ls -l "$CLAT_CACHE_DIR" >"$OUT" 2>&1; RC=$?
+expect "5 the table is one file of this user's, mode 600, per pool" 0 \
+	'^-rw------- .* root .* addrmap-v1-64-uid0-10\.170\.160\.0_20$' \
+	'addrmap-v1-64-uid0-100\.64\.7\.0_24$'
+
+lab_down
+tl_summary
