@@ -628,7 +628,7 @@ lab_down() {
 	for ns in "$LAB_NS_CL" "$LAB_NS_GW" "$LAB_NS_SV"; do
 		lab__ns_exists "$ns" && ip netns del "$ns" 2>/dev/null
 	done
-	rm -f "/etc/netns/$LAB_NS_CL/resolv.conf"
+	rm -f "/etc/netns/$LAB_NS_CL/resolv.conf" "/etc/netns/$LAB_NS_CL/hosts"
 	rmdir "/etc/netns/$LAB_NS_CL" 2>/dev/null
 	rm -rf "$LAB_DIR"
 	# The last lab down removes what all labs share.

@@ -28,6 +28,8 @@
 #   5 a pool address with no mapping is not translated (ENETUNREACH as
 #     without the library); another user does not see root's mappings;
 #     --map-pool=off turns the mapper off; --map-pool=100.64.7.0/24 is used
+#   6 4 processes x 4 threads resolve 100 IPv6-only names (client /etc/hosts)
+#     at once: every name gets one pool address, the same in all processes
 # Environment: CLATRUN, CLAT_LIB (tests/Makefile.am); CLAT_REQUIRE_ROOT_TESTS=1
 # turns a skip into a failure; LAB_NAME (default clat-names-PID).
 # Output: "ok N - ..." / "not ok N - ..." lines, then "names: P passed, F failed".
@@ -196,6 +198,52 @@ ls -l "$CLAT_CACHE_DIR" >"$OUT" 2>&1; RC=$?
 expect "5 the table is one file of this user's, mode 600, per pool" 0 \
 	'^-rw------- .* root .* addrmap-v1-64-uid0-10\.170\.160\.0_20$' \
 	'addrmap-v1-64-uid0-100\.64\.7\.0_24$'
+
+# ---- 6: many names, many processes and threads at once -------------------------------------
+# 100 IPv6-only names in the client's /etc/hosts (ip netns exec mounts it), so
+# that the AAAA side comes from NSS files; 4 processes of 4 threads each
+# resolve all of them in different orders, at the same time.
+{
+	printf '127.0.0.1 localhost\n::1 localhost\n'
+	for i in $(seq 0 99); do printf '2001:db8:77::%x many%d.test\n' $((i + 16)) "$i"; done
+} >"/etc/netns/$LAB_NS_CL/hosts"
+cat >"$WORK/many.py" <<'EOF'
+import random, socket, sys, threading
+seed, out = int(sys.argv[1]), {}
+def worker(n):
+    names = [f"many{i}.test" for i in range(100)]
+    random.Random(seed * 10 + n).shuffle(names)
+    for name in names:
+        out.setdefault(name, set()).add(socket.gethostbyname(name))
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+for name in sorted(out):
+    print(name, " ".join(sorted(out[name])))
+EOF
+T=60
+pids=()
+for p in 1 2 3 4; do
+	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "$CLATRUN" --prefix "$PREFIX" -- \
+		"$PY" "$WORK/many.py" "$p" >"$WORK/result.$p" 2>&1 </dev/null &
+	pids+=($!)
+done
+RC=0
+for pid in "${pids[@]}"; do wait "$pid" || RC=$?; done
+cat "$WORK"/result.* >"$OUT"
+LAST_CMD=("4 x" "$CLATRUN" "$PY" many.py)
+expect "6 4 processes x 4 threads resolving 100 IPv6-only names at once: all succeed" 0 '!Error|Traceback'
+LAST_CMD=(check that every name has one address, the same in all processes, all distinct)
+if [ "$(sort -u "$OUT" | wc -l)" = 100 ] && [ "$(awk 'NF != 2' "$OUT" | wc -l)" = 0 ] &&
+	[ "$(awk '{print $2}' "$OUT" | sort -u | wc -l)" = 100 ] &&
+	[ "$(grep -Evc "^many[0-9]+\.test $POOL_RE$" "$OUT")" = 0 ]; then
+	ok "6 ... each name has one pool address, the same in every process, 100 distinct"
+else
+	notok "6 ... each name has one pool address, the same in every process, 100 distinct" \
+		"distinct lines $(sort -u "$OUT" | wc -l), lines with more than one address $(awk 'NF != 2' "$OUT" | wc -l), distinct addresses $(awk '{print $2}' "$OUT" | sort -u | wc -l)" show
+fi
+T=15
+rm -f "/etc/netns/$LAB_NS_CL/hosts"
 
 lab_down
 tl_summary
