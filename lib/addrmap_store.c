@@ -363,8 +363,14 @@ bool clat_addrmap_for_ipv6(const struct in6_addr *ipv6, bool allocate, const cha
 	struct clat_map_slot *slot = find_ipv6_locked(ipv6);
 	if (slot != NULL || !allocate) {
 		ok = slot != NULL;
-		if (ok)
+		if (ok) {
+			/* Traffic keeps a mapping alive: stable while the peer is
+			 * active, whatever the pool's pressure. */
+			int64_t now = now_seconds();
+			if (slot->last_used < now)
+				slot->last_used = now;
 			*out = clat_map_address(store.map, (uint32_t)(slot - clat_map_slot(store.map, 0)));
+		}
 	} else {
 		enum clat_map_result r = clat_map_assign(store.map, ipv6, name, now_seconds(),
 							 CLAT_MAP_MIN_AGE, ipv6_in_use, NULL, out);

@@ -159,13 +159,19 @@ static void replay_epoll(int fd, struct clat_fd *rec)
 	rec->epoll_count = 0;
 }
 
-struct clat_fd *clat_switch_to_ipv6(int fd)
+/* inbound: bind the new socket to [::]:port (V6ONLY off, so IPv4 clients
+ * still arrive, as ::ffff:a.b.c.d) before it replaces the old one, so that
+ * a failed bind leaves the program's socket untouched. */
+static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 {
 	int type, protocol;
 	uint8_t kind;
 	struct clat_fd *rec = clat_fd_obtain(fd);
 	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, rec, &type, &protocol, &kind))
 		return NULL;
+	if (inbound != NULL && kind != CLAT_KIND_STREAM && kind != CLAT_KIND_DGRAM)
+		return NULL;
+	static const int off = 0;
 
 	int status_flags = CLAT_REAL(fcntl)(fd, F_GETFL);
 	int fd_flags = CLAT_REAL(fcntl)(fd, F_GETFD);
@@ -189,6 +195,9 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	    prepare_new_socket(newfd, kind) != 0 ||
 	    replay_options(newfd, &rec->opts) != 0 ||
 	    replay_filter(newfd, rec, kind) != 0 ||
+	    (inbound != NULL &&
+	     (CLAT_REAL(setsockopt)(newfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0 ||
+	      CLAT_REAL(bind)(newfd, (const struct sockaddr *)inbound, sizeof(*inbound)) != 0)) ||
 	    CLAT_REAL(dup3)(newfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		clat_log("switch: fd %d: left on IPv4: %s", fd, strerror(errno));
 		CLAT_REAL(close)(newfd);
@@ -198,11 +207,26 @@ struct clat_fd *clat_switch_to_ipv6(int fd)
 	rec->state = CLAT_FD_TRANSLATED;
 	rec->kind = kind;
 	replay_epoll(fd, rec);
-	if (rec->bound) {
+	if (inbound != NULL) {
+		rec->bound = true;
+		rec->bound_port = inbound->sin6_port;
+	} else if (rec->bound) {
 		rec->bound_port = port;
 		replay_bind(fd, rec);
 	}
 	static const char *const kinds[] = { "tcp", "udp", "ping", "raw icmp" };
-	clat_log("switch: fd %d is now AF_INET6 (%s)", fd, kinds[kind]);
+	clat_log("switch: fd %d is now AF_INET6 (%s)%s", fd, kinds[kind],
+		 inbound != NULL ? ", bound to [::] for inbound IPv6 clients" : "");
 	return rec;
+}
+
+struct clat_fd *clat_switch_to_ipv6(int fd)
+{
+	return switch_family(fd, NULL);
+}
+
+struct clat_fd *clat_switch_for_inbound(int fd, in_port_t port)
+{
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = port };
+	return switch_family(fd, &any6);
 }

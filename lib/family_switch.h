@@ -3,6 +3,8 @@
 #ifndef CLAT_FAMILY_SWITCH_H
 #define CLAT_FAMILY_SWITCH_H
 
+#include <netinet/in.h>
+
 #include "fdtable.h"
 
 /* Switches fd to AF_INET6: same type and protocol, O_NONBLOCK, FD_CLOEXEC,
@@ -13,5 +15,9 @@
  * changed when the socket is not eligible or any step fails; errno is then
  * unspecified and the caller restores the one the program must see. */
 struct clat_fd *clat_switch_to_ipv6(int fd);
+/* The same for bind(0.0.0.0:port) with inbound on: the new TCP or UDP
+ * socket is bound to [::]:port with IPV6_V6ONLY off before it replaces the
+ * old one (NULL, nothing changed, errno from the failing step otherwise). */
+struct clat_fd *clat_switch_for_inbound(int fd, in_port_t port);
 
 #endif

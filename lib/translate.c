@@ -64,6 +64,13 @@ static bool mapped_for(struct in_addr dst, in_port_t port, struct sockaddr_in6 *
 
 void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *out)
 {
+	/* Loopback and the rest of the never-translate set stay on IPv4
+	 * without asking for a prefix (an inbound server answering a local
+	 * client must not wait for discovery). */
+	if (clat_ipv4_is_special(dst->sin_addr)) {
+		clat_sockaddr_v4mapped(dst, out);
+		return;
+	}
 	if (!mapped_for(dst->sin_addr, dst->sin_port, out) &&
 	    !synthesize_for(dst->sin_addr, dst->sin_port, out))
 		clat_sockaddr_v4mapped(dst, out);
