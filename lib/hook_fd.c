@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include <linux/close_range.h>
 
@@ -74,9 +75,20 @@ CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
 
 CLAT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
+	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. The
+	 * kernel frees the numbers one by one while the call runs, so another
+	 * thread's socket() may take one: forget first, as close() does. The
+	 * real call fails (EINVAL) before closing anything for bad flags or
+	 * ranges, checked here; with CLOSE_RANGE_UNSHARE it closes in a table
+	 * of this thread's own (no race) and may fail with EMFILE/ENOMEM
+	 * first, so there the records go after success. */
+	bool closes = !(flags & CLOSE_RANGE_CLOEXEC) && first <= last &&
+		      !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC));
+	bool unshare = (flags & CLOSE_RANGE_UNSHARE) != 0;
+	if (closes && !unshare)
+		clat_fd_forget_range(first, last);
 	int rc = CLAT_REAL(close_range)(first, last, flags);
-	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. */
-	if (rc == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (rc == 0 && closes && unshare)
 		clat_fd_forget_range(first, last);
 	return rc;
 }
