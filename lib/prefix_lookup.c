@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "dns64_query.h"
+#include "networkd_pref64.h"
 #include "prefix_lookup.h"
 
 int64_t clat_dns_expiry(const struct clat_dns_result *result, int64_t now)
@@ -65,6 +66,16 @@ static bool from_cache(const struct clat_cache_places *places, int64_t now,
 	return false;
 }
 
+static void store(const struct clat_cache_places *places, struct clat_lookup *out)
+{
+	char why[PATH_MAX + 128];
+	if (places->write[0] != '\0' &&
+	    clat_cache_write(places->write, places->write_system, &out->entry, why, sizeof(why))) {
+		snprintf(out->cache_path, sizeof(out->cache_path), "%s", places->write);
+		out->cache_state = CLAT_CACHE_FRESH;
+	}
+}
+
 static void from_dns(const struct clat_cache_places *places, int64_t now,
 		     const struct ares_socket_functions *socket_fns, struct clat_lookup *out)
 {
@@ -95,13 +106,29 @@ static void from_dns(const struct clat_cache_places *places, int64_t now,
 			 "192.0.0.170/171 inside: a non-standard DNS64 (RFC 7050 s3)",
 			 e->resolver[0] ? e->resolver : "the resolver", CLAT_RFC7050_NAME);
 
-	char why[PATH_MAX + 128];
-	if (places->write[0] != '\0') {
-		if (clat_cache_write(places->write, places->write_system, e, why, sizeof(why))) {
-			snprintf(out->cache_path, sizeof(out->cache_path), "%s", places->write);
-			out->cache_state = CLAT_CACHE_FRESH;
-		}
+	store(places, out);
+}
+
+/* PREF64 that systemd-networkd heard in Router Advertisements: it comes
+ * before RFC 7050 (RFC 8781 s5.1, rfc-requirements C.14). */
+static bool from_networkd(const struct clat_cache_places *places, bool secure, int64_t now,
+			  struct clat_lookup *out)
+{
+	struct clat_cache_entry entry;
+	char why[256];
+	enum clat_networkd_outcome r = clat_networkd_lookup(secure, now, &entry, why, sizeof(why));
+	if (r == CLAT_NETWORKD_ABSENT)
+		return false;
+	size_t room;
+	char *note = note_tail(out, &room);
+	if (r != CLAT_NETWORKD_PREFIX) {
+		snprintf(note, room, "PREF64: %s", why);
+		return false;
 	}
+	out->entry = entry;
+	snprintf(note, room, "PREF64 (RFC 8781) from systemd-networkd");
+	store(places, out);
+	return true;
 }
 
 void clat_prefix_lookup(bool secure, bool force, int64_t now,
@@ -114,6 +141,8 @@ void clat_prefix_lookup(bool secure, bool force, int64_t now,
 	if (places.count > 0)
 		snprintf(out->cache_path, sizeof(out->cache_path), "%s", places.read[0]);
 	if (!force && from_cache(&places, now, out))
+		return;
+	if (from_networkd(&places, secure, now, out))
 		return;
 	from_dns(&places, now, socket_fns, out);
 }

@@ -162,6 +162,9 @@ static void discover(struct known *k, bool first)
 								     : now + FAILURE_RETRY_SECONDS;
 		if (found.queried)
 			clat_log("DNS64 discovery %s", k->set.count ? "found a prefix" : "found none");
+		else if (k->set.count > 0)
+			clat_log("prefix from %s: %s", clat_source_name(k->source),
+				 found.note[0] ? found.note : "the shared cache");
 	}
 	if (k->set.count == 0 && s->config.has_fallback_prefix) {
 		clat_prefix_set_add(&k->set, &s->config.fallback_prefix);

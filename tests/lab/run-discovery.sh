@@ -39,6 +39,10 @@
 #  12 clatrun --doctor: all passed; refused port; no DNS64; bad argument
 #  13 a silent resolver bounds the first connect (< 2.5 s per process; one
 #     wait per process, not per connection; fork while a thread discovers)
+#  14 PREF64 from systemd-networkd (a fake io.systemd.Network varlink socket,
+#     fake_networkd.py): used before the DNS64, by clatrun and a bare
+#     LD_PRELOAD (DNS64 stopped), cached for its lifetime; an expired one, none,
+#     an error reply, a silent or absent networkd fall back to the DNS64
 # Output: "ok N - ..." / "not ok N - ..." lines, then "discovery: P passed, F failed".
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +53,8 @@ export LAB_WKN_TTL=3600 LAB_WKN_NEG_TTL=600
 # shellcheck source=testlib.sh
 . "$here/testlib.sh"
 tl_init discovery
+# No systemd-networkd of the host may answer (scenario 14 starts a fake one).
+export CLAT_NETWORKD_SOCKET=$WORK/no-networkd
 TL_SHOW_LINES=60
 
 PA=2001:db8:64::/96      # lab A (scenarios 1, 2, 4-7)
@@ -56,7 +62,7 @@ P64=2001:db8:64::/64
 PB=2001:db8:6400::/40    # lab B (scenarios 1, 3); also the "other" PREF64 prefix
 WRONG=2001:db8:dead::/96 # in the untrusted caches
 T=10                     # per-command timeout, seconds
-BUDGET=170               # seconds: later commands are not started (whole run < 3 min)
+BUDGET=240               # seconds: later commands are not started (whole run < 4.5 min)
 SV=$LAB_SV4
 URL=http://$SV:8080/
 M=$LAB_MARKER
@@ -69,7 +75,7 @@ UNREACH='[Nn]etwork (is )?unreachable|Couldn.t connect'
 NO_PREFIX='no (nat64 )?prefix|prefix:? +none'
 KEYS='{"prefixes", "source", "expires_in", "resolver", "ipv4_route", "mode", "cache", "cache_state"}'
 
-tl_on_exit() { lab_ra_stop; }
+tl_on_exit() { lab_ra_stop; networkd_stop; }
 
 # newcache NAME: an empty cache directory for one scenario: CDIR, CFILE. (No
 # "cache" in the path: the log check of scenario 5 looks for that word.)
@@ -749,6 +755,73 @@ s13_silent_bound() {
 	lab_dns64_start dns64 2>"$OUT" || notok "$tag lab: restart the DNS64" "lab_dns64_start failed" show
 }
 
+# ---- 14: PREF64 from systemd-networkd (io.systemd.Network varlink) --------------------------
+# networkd_start MODE [PREFIX LIFETIME]: a fake networkd on $NWD (fake_networkd.py).
+networkd_start() {
+	networkd_stop
+	rm -f "$NWD.log"
+	"$PY" "$here/fake_networkd.py" "$NWD" "$@" >"$WORK/networkd.out" 2>&1 &
+	NWD_PID=$!
+	local i
+	for ((i = 0; i < 50; i++)); do [ -S "$NWD" ] && return 0; sleep 0.1; done
+	return 1
+}
+networkd_stop() {
+	[ -n "${NWD_PID:-}" ] || return 0
+	kill "$NWD_PID" 2>/dev/null
+	wait "$NWD_PID" 2>/dev/null
+	NWD_PID=
+	rm -f "$NWD"
+}
+networkd_asked() { grep -c 'io.systemd.Network.Describe' "$NWD.log" 2>/dev/null || echo 0; }
+
+s14_networkd() {
+	local tag=14 q0 q1
+	NWD=$WORK/networkd.sock
+	export CLAT_NETWORKD_SOCKET=$NWD
+
+	newcache nwd-same
+	networkd_start pref64 "$PA" 1800 || notok "$tag fake networkd starts" "no socket"
+	status_pos "$PA" pref64 1700 1800
+	status_json "$tag networkd has PREF64 $PA: --status --json reports it, source pref64, its lifetime" \
+		0 -- "${SPOS[@]}"
+	newcache nwd-same-text
+	status_text "$tag ... --status says it came from systemd-networkd" 0 -- 'source pref64' \
+		'PREF64 \(RFC 8781\) from systemd-networkd'
+	assert "$tag ... networkd was asked with io.systemd.Network.Describe" test "$(networkd_asked)" -ge 1
+	newcache nwd-nodns
+	lab_dns64_stop 2>"$OUT"
+	q0=$(networkd_asked)
+	works "$tag DNS64 stopped, no cache: bare LD_PRELOAD curl through networkd's $PA" preload "$M" curl -q -sS "$URL"
+	debug_has "$tag ... the library logged PREF64 from systemd-networkd" 'systemd-networkd'
+	q1=$(networkd_asked)
+	assert "$tag ... networkd asked once by that process" test "$((q1 - q0))" = 1
+	lab_dns64_start dns64 2>"$OUT" || notok "$tag lab: restart the DNS64" "lab_dns64_start failed" show
+
+	newcache nwd-other
+	networkd_start pref64 "$PB" 600
+	status_json "$tag networkd's $PB comes before the DNS64's $PA (RFC 8781 s5.1)" 0 -- \
+		"pfx(j['prefixes']) == pfx(['$PB'])" "j['source'] == 'pref64'" "500 <= j['expires_in'] <= 600"
+	cache_pos "$PB" pref64 500 600
+	cache_is "$tag ... and is cached for its lifetime" "${POS[@]}"
+
+	local mode
+	for mode in expired none error silent; do
+		newcache "nwd-$mode"
+		if [ "$mode" = expired ]; then networkd_start pref64 "$PB" 0
+		else networkd_start "$mode"; fi
+		status_json "$tag networkd $mode: falls back to the DNS64's $PA" 0 -- \
+			"pfx(j['prefixes']) == pfx(['$PA'])" "j['source'] == 'dns64'"
+		[ "$mode" = silent ] && if [ "$MS" -lt 2500 ]; then ok "$tag a silent networkd costs a bounded wait ($MS ms)"
+			else notok "$tag a silent networkd costs a bounded wait" "took $MS ms"; fi
+	done
+	networkd_stop
+	newcache nwd-absent
+	status_json "$tag no networkd socket: the DNS64's $PA" 0 -- \
+		"pfx(j['prefixes']) == pfx(['$PA'])" "j['source'] == 'dns64'"
+	export CLAT_NETWORKD_SOCKET=$WORK/no-networkd
+}
+
 # ----------------------------------------------------------------------------------------
 echo "discovery: namespaces $LAB_NAME-{cl,gw,sv}; CLATRUN=${CLATRUN:-unset} CLAT_LIB=${CLAT_LIB:-unset}"
 if [ -n "${CLATRUN:-}" ] && [ -x "$CLATRUN" ] && ! "$CLATRUN" --help 2>&1 | grep -q -- --status; then
@@ -771,6 +844,7 @@ if up "$PA"; then
 	s2_fresh_cache
 	s5_untrusted
 	s6_pref64
+	s14_networkd
 	s9_idle
 	s10_host_ares
 	s11_fork

@@ -14,6 +14,7 @@ Suite *clat_rfc7050_suite(void);
 Suite *clat_pref64_suite(void);
 Suite *clat_prefix_cache_suite(void);
 Suite *clat_addrmap_suite(void);
+Suite *clat_networkd_suite(void);
 Suite *clat_icmp_suite(void);
 
 #endif
