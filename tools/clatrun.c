@@ -21,6 +21,7 @@
 
 #include "clatrun.h"
 #include "core/config.h"
+#include "preload_admin.h"
 
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
@@ -32,6 +33,8 @@ struct options {
 	bool verbose;
 	bool status, json, refresh, doctor;
 	unsigned wait_pref64;     /* seconds, 0: do not wait */
+	int preload;              /* 1: --install-preload, -1: --uninstall-preload */
+	const char *preload_library; /* their =LIBRARY, NULL: the installed one */
 	/* Settings given on the command line, as text, passed on as CLAT_*. */
 	const char *prefix, *mode, *local_ipv4, *private_wkp, *map_pool, *inbound;
 };
@@ -73,6 +76,11 @@ static void usage(FILE *out)
 		"                            with a PREF64 option (RFC 8781) and use it\n"
 		"      --doctor [IPV4:PORT]  check each step to the NAT64 (and a TCP connect\n"
 		"                            through it to IPV4:PORT) and say what fails\n"
+		"      --install-preload[=LIBRARY]\n"
+		"                            fleet mode (root): add libclat to\n"
+		"                            /etc/ld.so.preload, so every program loads it\n"
+		"      --uninstall-preload[=LIBRARY]\n"
+		"                            remove it from /etc/ld.so.preload again\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -106,7 +114,8 @@ static unsigned parse_seconds(const char *text)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP, OPT_STATUS, OPT_JSON, OPT_REFRESH,
-	       OPT_WAIT_PREF64, OPT_DOCTOR, OPT_MAP_POOL, OPT_INBOUND };
+	       OPT_WAIT_PREF64, OPT_DOCTOR, OPT_MAP_POOL, OPT_INBOUND,
+	       OPT_INSTALL_PRELOAD, OPT_UNINSTALL_PRELOAD };
 	static const struct option longopts[] = {
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -121,6 +130,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "refresh", no_argument, NULL, OPT_REFRESH },
 		{ "wait-pref64", required_argument, NULL, OPT_WAIT_PREF64 },
 		{ "doctor", no_argument, NULL, OPT_DOCTOR },
+		{ "install-preload", optional_argument, NULL, OPT_INSTALL_PRELOAD },
+		{ "uninstall-preload", optional_argument, NULL, OPT_UNINSTALL_PRELOAD },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -143,6 +154,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case OPT_REFRESH: opt->refresh = true; break;
 		case OPT_DOCTOR: opt->doctor = true; break;
 		case OPT_WAIT_PREF64: opt->wait_pref64 = parse_seconds(optarg); break;
+		case OPT_INSTALL_PRELOAD:
+		case OPT_UNINSTALL_PRELOAD:
+			opt->preload = c == OPT_INSTALL_PRELOAD ? 1 : -1;
+			opt->preload_library = optarg;
+			break;
 		case 'h': usage(stdout); exit(EXIT_SUCCESS);
 		case 'V': printf("clatrun (libclat) %s\n", PACKAGE_VERSION); exit(EXIT_SUCCESS);
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
@@ -153,8 +169,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die_usage("%s", "--json goes with --status");
 	if (opt->status + opt->doctor > 1)
 		die_usage("%s", "--status and --doctor do not go together");
-	if (optind >= argc && !opt->status && !opt->doctor && !opt->refresh)
+	if (optind >= argc && !opt->status && !opt->doctor && !opt->refresh && !opt->preload)
 		die_usage("%s", "no program given");
+	if (optind < argc && opt->preload)
+		die_usage("%s", "--install-preload and --uninstall-preload take no program");
 	if (optind < argc && opt->status)
 		die_usage("--status takes no program ('%s')", argv[optind]);
 	if (opt->doctor && argc - optind > 1)
@@ -338,6 +356,8 @@ int main(int argc, char **argv)
 
 	opt.config_path = env_config && *env_config ? env_config : CLAT_DEFAULT_CONFIG_PATH;
 	parse_options(argc, argv, &opt);
+	if (opt.preload != 0)
+		return clatrun_preload_admin(opt.preload > 0, opt.preload_library, opt.config_path);
 	check_settings(&opt, &cfg);
 	if (opt.doctor)
 		return clatrun_doctor(&cfg, opt.config_path, optind < argc ? argv[optind] : NULL);
