@@ -108,11 +108,13 @@ static void run_until(ares_channel channel, struct query_state *q, long long dea
 			return;
 		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 		struct pollfd fds[ARES_GETSOCK_MAXNUM];
-		int bits = cares.getsock(channel, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 by up to 31
+		 * places (undefined behaviour, UBSan): test the bits unsigned. */
+		unsigned bits = (unsigned)cares.getsock(channel, socks, ARES_GETSOCK_MAXNUM);
 		nfds_t n = 0;
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-					       (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+		for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			short events = (short)(((bits & (1u << i)) ? POLLIN : 0) |
+					       ((bits & (1u << (i + ARES_GETSOCK_MAXNUM))) ? POLLOUT : 0));
 			if (events != 0)
 				fds[n++] = (struct pollfd){ .fd = socks[i], .events = events };
 		}

@@ -86,10 +86,10 @@ run() {
 	shift
 	case "$mode" in
 	plain) LAST_CMD=("$@") ;;
-	clatrun) LAST_CMD=("$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
+	clatrun) LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
 	strace)
 		rm -f "$WORK/strace"
-		LAST_CMD=(strace -f -qq -o "$WORK/strace" -e trace=socket "$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
+		LAST_CMD=(strace -f -qq -o "$WORK/strace" -e trace=socket "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
 	esac
 	t0=$(date +%s%N)
 	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1

@@ -33,6 +33,10 @@ export LAB_NAME=${LAB_NAME:-clat-inbound-$$}
 # shellcheck source=testlib.sh
 . "$here/testlib.sh"
 tl_init inbound
+if san_cannot_run python3; then
+	echo "inbound: SKIP: $SAN_WHY (the servers are python3)"
+	exit 77
+fi
 
 PREFIX=2001:db8:64::/96
 PY=$LAB_PYTHON
@@ -92,7 +96,7 @@ pool_lines() { grep -Eo "^$POOL_RE " "$SERVER_LOG" | sort -u | wc -l; }
 lab_up "$PREFIX" >"$WORK/lab-up.log" 2>&1 || { cat "$WORK/lab-up.log"; notok "lab up" "lab_up failed"; tl_summary; exit 1; }
 
 # ---- 1: http.server --------------------------------------------------------------------
-serve http "$CLATRUN" --prefix "$PREFIX" --inbound -- "$PY" -u -m http.server --bind 0.0.0.0 8000
+serve http "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" --inbound -- "$PY" -u -m http.server --bind 0.0.0.0 8000
 if listening tcp 8000; then
 	on gw curl -6 -sS -m 5 -o /dev/null -w '%{http_code}\n' "http://[$CL6]:8000/"
 	check "1 --inbound http.server: curl -6 from gw gets 200" grep -qx 200 "$OUT"
@@ -110,7 +114,7 @@ else
 	notok "1 --inbound http.server" "not listening on 8000" 
 fi
 stop_server
-serve http-plain "$CLATRUN" --prefix "$PREFIX" -- "$PY" -u -m http.server --bind 0.0.0.0 8001
+serve http-plain "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- "$PY" -u -m http.server --bind 0.0.0.0 8001
 if listening tcp 8001; then
 	on gw curl -6 -sS -m 5 -o /dev/null "http://[$CL6]:8001/"
 	check "1 without --inbound: curl -6 from gw is refused" grep -q "Couldn't connect\|refused" "$OUT"
@@ -125,7 +129,7 @@ stop_server
 udp_exchange() { # NS CLIENT-ADDRESS-SPEC
 	on "$1" sh -c "echo hello-udp | socat -T 3 - $2"
 }
-serve udp "$CLATRUN" --prefix "$PREFIX" --inbound -- \
+serve udp "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" --inbound -- \
 	socat -T 3 UDP4-RECVFROM:7007,fork SYSTEM:'echo "from $SOCAT_PEERADDR"; cat >/dev/null'
 if listening udp 7007; then
 	udp_exchange gw "UDP6:[$CL6]:7007"
@@ -137,7 +141,7 @@ else
 	notok "2 --inbound socat UDP" "not listening on udp 7007"
 fi
 stop_server
-serve udp-plain "$CLATRUN" --prefix "$PREFIX" -- \
+serve udp-plain "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- \
 	socat -T 3 UDP4-RECVFROM:7008,fork SYSTEM:'echo "from $SOCAT_PEERADDR"; cat >/dev/null'
 if listening udp 7008; then
 	udp_exchange gw "UDP6:[$CL6]:7008"
@@ -161,7 +165,7 @@ for _ in range(2):
     c.sendall(f"you are {peer[0]}\n".encode())
     c.close()
 EOF
-serve names env LD_PRELOAD="$CLAT_LIB" CLAT_PREFIX="$PREFIX" CLAT_INBOUND=yes "$PY" "$WORK/names_server.py"
+serve names env LD_PRELOAD="$CLAT_PRELOAD" CLAT_PREFIX="$PREFIX" CLAT_INBOUND=yes "$PY" "$WORK/names_server.py"
 if listening tcp 8002; then
 	on gw sh -c "socat -T 3 - TCP6:[$CL6]:8002 </dev/null"
 	check "3 LD_PRELOAD + CLAT_INBOUND=yes: an IPv6 client from gw is told a pool address" \
@@ -181,7 +185,7 @@ fi
 stop_server
 
 # ---- 4: a specific IPv4 bind is the program's choice ----------------------------------------
-serve bound "$CLATRUN" --prefix "$PREFIX" --inbound -- "$PY" -u -m http.server --bind 127.0.0.1 8003
+serve bound "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" --inbound -- "$PY" -u -m http.server --bind 127.0.0.1 8003
 if listening tcp 8003; then
 	on cl ss -Hltn "sport = :8003"
 	check "4 --inbound, bind 127.0.0.1: still a 127.0.0.1:8003 IPv4 listener" grep -q '127\.0\.0\.1:8003' "$OUT"

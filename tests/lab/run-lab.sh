@@ -50,6 +50,11 @@ check() {
 		fi
 		return
 	fi
+	# Sanitizer builds: some programs cannot run under the runtime the library needs.
+	if [ "$mode" != fail ] && [ "$mode" != native ] && san_cannot_run "$1"; then
+		skip "$desc" "$SAN_WHY"
+		return
+	fi
 	case "$mode" in
 	fail) LAST_CMD=("$@"); re=$UNREACH ;;
 	clatrun_off)
@@ -57,20 +62,20 @@ check() {
 			notok "$desc" "CLATRUN not set or not executable ('${CLATRUN:-}')"
 			return
 		fi
-		LAST_CMD=("$CLATRUN" --mode off --prefix "$PREFIX" -- "$@"); re=$UNREACH; mode=fail ;;
+		LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --mode off --prefix "$PREFIX" -- "$@"); re=$UNREACH; mode=fail ;;
 	native) LAST_CMD=("$@") ;;
 	clatrun)
 		if [ -z "${CLATRUN:-}" ] || [ ! -x "$CLATRUN" ]; then
 			notok "$desc" "CLATRUN not set or not executable ('${CLATRUN:-}')"
 			return
 		fi
-		LAST_CMD=("$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
+		LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
 	preload)
 		if [ -z "${CLAT_LIB:-}" ] || [ ! -f "$CLAT_LIB" ]; then
 			notok "$desc" "CLAT_LIB not set or missing ('${CLAT_LIB:-}')"
 			return
 		fi
-		LAST_CMD=(env LD_PRELOAD="$CLAT_LIB" CLAT_PREFIX="$PREFIX" "$@") ;;
+		LAST_CMD=(env LD_PRELOAD="$CLAT_PRELOAD" CLAT_PREFIX="$PREFIX" "$@") ;;
 	esac
 	printf '%s' "$input" | ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" >"$OUT" 2>&1
 	rc=$?

@@ -41,6 +41,10 @@ export LAB_NAME=${LAB_NAME:-clat-names-$$}
 # shellcheck source=testlib.sh
 . "$here/testlib.sh"
 tl_init names
+if san_cannot_run python3; then
+	echo "names: SKIP: $SAN_WHY (most cases use python3)"
+	exit 77
+fi
 
 PREFIX=2001:db8:64::/96
 T=15
@@ -48,13 +52,22 @@ PY=$LAB_PYTHON
 POOL_RE='10\.170\.(1[6-7][0-9])\.[0-9]+'
 
 # run plain|clatrun [ENV=VALUE...] CMD...: CMD in the client namespace, bounded
-# by $T; output in $OUT, status in RC.
+# by $T; output in $OUT, status in RC. In a sanitizer build, a program that
+# cannot run under its runtime (testlib.sh: san_cannot_run) is not started
+# and the next expect reports a skip.
 run() {
-	local mode=$1
+	local mode=$1 prog
 	shift
+	prog=$1
+	[ "$prog" = env ] && prog=$(printf '%s\n' "$@" | grep -v '=' | sed -n 2p)
+	SKIP_WHY=
+	if [ "$mode" = clatrun ] && san_cannot_run "$prog"; then
+		SKIP_WHY=$SAN_WHY
+		return
+	fi
 	case "$mode" in
 	plain) LAST_CMD=("$@") ;;
-	clatrun) LAST_CMD=("$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
+	clatrun) LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- "$@") ;;
 	esac
 	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1
 	RC=$?
@@ -65,6 +78,7 @@ run() {
 expect() {
 	local desc=$1 want=$2 re miss=''
 	shift 2
+	if [ -n "${SKIP_WHY:-}" ]; then skip "$desc" "$SKIP_WHY"; return 0; fi
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then notok "$desc" "timed out" show; return 1; fi
 	if { [ "$want" = '!0' ] && [ "$RC" -eq 0 ]; } || { [ "$want" != '!0' ] && [ "$RC" -ne "$want" ]; }; then
 		notok "$desc" "exit status $RC, want $want" show
@@ -178,22 +192,29 @@ try:
 except OSError as e:
     print('errno', e.errno)"
 expect "5 a pool address with no mapping is not translated (ENETUNREACH)" 0 '^errno 101$'
-if id nobody >/dev/null 2>&1 && have setpriv; then
+if san_cannot_run curl; then
+	skip "5 another user does not see root's mapping" "$SAN_WHY"
+elif id nobody >/dev/null 2>&1 && have setpriv; then
 	run clatrun setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		curl -sS -m 5 "http://$POOL_ADDR:8080/"
 	expect "5 another user does not see root's mapping of $POOL_ADDR" '!0' '[Nn]etwork (is )?unreachable|Couldn.t connect'
 else
 	skip "5 another user" "no nobody user or setpriv"
 fi
-LAST_CMD=("$CLATRUN" --prefix "$PREFIX" --map-pool=off -- curl -4 -sS -m 5 http://v6only.test:8080/)
-ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1; RC=$?
+SKIP_WHY=
+san_cannot_run curl && SKIP_WHY=$SAN_WHY
+LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" --map-pool=off -- curl -4 -sS -m 5 http://v6only.test:8080/)
+[ -n "$SKIP_WHY" ] || { ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1; RC=$?; }
 expect "5 --map-pool=off: curl -4 http://v6only.test:8080/ cannot resolve" '!0' 'resolve host'
-LAST_CMD=("$CLATRUN" --prefix "$PREFIX" --map-pool=100.64.7.0/24 -- getent ahostsv4 v6only.test)
+SKIP_WHY=
+LAST_CMD=("${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" --map-pool=100.64.7.0/24 -- getent ahostsv4 v6only.test)
 ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${LAST_CMD[@]}" </dev/null >"$OUT" 2>&1; RC=$?
 expect "5 --map-pool=100.64.7.0/24: the address comes from that pool" 0 '^100\.64\.7\.[0-9]+ +STREAM v6only.test'
+SKIP_WHY=
 LAST_CMD=("$CLATRUN" --map-pool=10.0.0.1/8 -- true)
 "${LAST_CMD[@]}" >"$OUT" 2>&1; RC=$?
 expect "5 --map-pool=10.0.0.1/8 is refused (exit 2)" 2 'map-pool: must be an IPv4 network'
+SKIP_WHY=
 ls -l "$CLAT_CACHE_DIR" >"$OUT" 2>&1; RC=$?
 expect "5 the table is one file of this user's, mode 600, per pool" 0 \
 	'^-rw------- .* root .* addrmap-v1-64-uid0-10\.170\.160\.0_20$' \
@@ -224,7 +245,7 @@ EOF
 T=60
 pids=()
 for p in 1 2 3 4; do
-	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "$CLATRUN" --prefix "$PREFIX" -- \
+	ip netns exec "$LAB_NS_CL" timeout -k 2 "$T" "${SAN_ENV[@]}" "$CLATRUN" --prefix "$PREFIX" -- \
 		"$PY" "$WORK/many.py" "$p" >"$WORK/result.$p" 2>&1 </dev/null &
 	pids+=($!)
 done
@@ -232,6 +253,7 @@ RC=0
 for pid in "${pids[@]}"; do wait "$pid" || RC=$?; done
 cat "$WORK"/result.* >"$OUT"
 LAST_CMD=("4 x" "$CLATRUN" "$PY" many.py)
+SKIP_WHY=
 expect "6 4 processes x 4 threads resolving 100 IPv6-only names at once: all succeed" 0 '!Error|Traceback'
 LAST_CMD=(check that every name has one address, the same in all processes, all distinct)
 if [ "$(sort -u "$OUT" | wc -l)" = 100 ] && [ "$(awk 'NF != 2' "$OUT" | wc -l)" = 0 ] &&

@@ -12,6 +12,14 @@
 #                    adds ${LAST_CMD[*]} and the head of $OUT
 #   assert DESC CMD...  CMD (in this shell) decides; its output goes to $OUT
 #   tl_summary       "NAME: P passed, F failed"; true if nothing failed
+#   CLAT_PRELOAD, SAN_ENV  what to run a program under the library with:
+#                    env LD_PRELOAD="$CLAT_PRELOAD" CMD, "${SAN_ENV[@]}" "$CLATRUN" CMD.
+#                    In sanitizer builds (configure --enable-sanitizers,
+#                    tests/sanitize/README) both put the sanitizer runtime first
+#                    in LD_PRELOAD (clatrun appends the library to it); otherwise
+#                    they are $CLAT_LIB and nothing.
+#   san_cannot_run PROG  true (with the reason in SAN_WHY) when PROG cannot run
+#                    under this build's sanitizer runtime: skip the case then.
 # A script may define tl_on_exit, which the teardown calls before lab_down.
 
 skip_or_fail() {
@@ -42,6 +50,10 @@ tl_init() {
 	# Keep the clients' behaviour independent of the caller's environment.
 	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy no_proxy NO_PROXY
 	unset CLAT_PREFIX CLAT_MODE CLAT_DEBUG CLAT_LOCAL_IPV4 CLAT_TRANSLATE_PRIVATE_WKP LD_PRELOAD
+
+	CLAT_PRELOAD=${CLAT_SAN_RUNTIME:+$CLAT_SAN_RUNTIME:}${CLAT_LIB:-}
+	SAN_ENV=()
+	[ -n "${CLAT_SAN_RUNTIME:-}" ] && SAN_ENV=(env "LD_PRELOAD=$CLAT_SAN_RUNTIME")
 
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/clat-$TL_NAME-run.XXXXXX") || exit 99
 	trap tl_cleanup EXIT
@@ -83,4 +95,28 @@ tl_summary() {
 	[ "$SKIP" -gt 0 ] && summary="$summary ($SKIP skipped)"
 	echo "$summary"
 	[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+}
+
+# san_cannot_run PROGRAM: see the header. Only sanitizer builds say yes.
+san_cannot_run() {
+	SAN_WHY=
+	[ -n "${CLAT_SANITIZERS:-}" ] || return 1
+	local asan=no tsan=no
+	case ",$CLAT_SANITIZERS," in *,address,*) asan=yes ;; esac
+	case ",$CLAT_SANITIZERS," in *,thread,*) tsan=yes ;; esac
+	case "${1##*/}" in
+	curl|wget)
+		# They link GnuTLS and so p11-kit, whose constructor runs before a
+		# preloaded runtime is initialised and leaves glibc's setlocale lock
+		# unbalanced: the next setlocale() hangs, with or without libclat.
+		[ $asan = yes ] || [ $tsan = yes ] &&
+			SAN_WHY="${1##*/} hangs in setlocale() under a preloaded $CLAT_SANITIZERS runtime (p11-kit constructor), with or without libclat" ;;
+	java)
+		[ $tsan = yes ] && SAN_WHY="the JVM does not run under the TSan runtime" ;;
+	python3*)
+		[ $tsan = yes ] && SAN_WHY="python3 takes seconds of CPU per start under the TSan runtime" ;;
+	node|nodejs)
+		SAN_WHY="Node.js exports its own ares_*, and sanitizer builds load c-ares without RTLD_DEEPBIND" ;;
+	esac
+	[ -n "$SAN_WHY" ]
 }

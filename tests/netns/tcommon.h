@@ -167,8 +167,8 @@ static inline struct sockaddr_in6 t_sin6(const char *addr, unsigned short port)
 /* "a.b.c.d:port" or "[v6]:port" or "family N" for a returned name. */
 static inline const char *t_fmt_sa(const void *sa, socklen_t len)
 {
-	static char buf[2][96];
-	static int which;
+	static _Thread_local char buf[2][96]; /* per thread: t_fdlife's threads */
+	static _Thread_local int which;
 	char *out = buf[which++ & 1];
 	char a[INET6_ADDRSTRLEN];
 	sa_family_t fam;

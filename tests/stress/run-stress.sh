@@ -139,7 +139,9 @@ run() {
 	VARS=("T_DST=$DST" T_LOCAL=192.0.0.4 "T_BLACK=$BLACK" "T_TCP=$TCP" "T_UDP=$UDP"
 		"T_SLOW=$SLOW" CLAT_DISCOVERY=no "CLAT_CACHE_DIR=$TMP/cache")
 	case $mode in
-	lib|lib-resolv) VARS+=(LD_PRELOAD="$CLAT_LIB" "CLAT_PREFIX=$NSP" CLAT_CONFIG="$TMP/empty.conf") ;;
+	# Sanitizer builds: the runtime goes first (tests/sanitize/README).
+	lib|lib-resolv) VARS+=(LD_PRELOAD="${CLAT_SAN_RUNTIME:+$CLAT_SAN_RUNTIME:}$CLAT_LIB"
+		"CLAT_PREFIX=$NSP" CLAT_CONFIG="$TMP/empty.conf") ;;
 	ref) VARS+=(T_DST=127.0.0.1 T_LOCAL=127.0.0.1) ;;
 	esac
 	while [ $# -gt 1 ]; do

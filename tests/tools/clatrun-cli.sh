@@ -27,7 +27,7 @@ expect() {
 	shift 4
 	# Discovery off: this test must send no DNS query to the host's resolver.
 	env -u LD_PRELOAD -u CLAT_PREFIX -u CLAT_MODE -u CLAT_DEBUG -u CLAT_CONFIG \
-		-u CLAT_FALLBACK_PREFIX -u CLAT_DISCOVERED CLAT_DISCOVERY=no \
+		-u CLAT_FALLBACK_PREFIX -u CLAT_DISCOVERED CLAT_DISCOVERY=no ${SP:+LD_PRELOAD=${SP%:}} \
 		CLAT_CACHE_DIR="$TMP/cache" CLAT_CONFIG="$TMP/none.conf" "$@" >"$OUT" 2>&1 </dev/null
 	rc=$?
 	if [ "$rc" = "$status" ] && { [ -z "$re" ] || grep -Eq -- "$re" "$OUT"; }; then
@@ -39,6 +39,8 @@ expect() {
 }
 
 P=2001:db8:64::/96
+# Sanitizer builds (tests/sanitize/README): the runtime stays first in LD_PRELOAD.
+SP=${CLAT_SAN_RUNTIME:+$CLAT_SAN_RUNTIME:}
 expect 0 'Usage: clatrun' "--help exits 0 with usage" -- "$CLATRUN" --help
 for opt in --prefix --mode --config --local-ipv4 --translate-private-wkp --verbose --help \
 	--version --status --json --refresh --wait-pref64 --doctor; do
@@ -90,13 +92,13 @@ expect 126 "Permission denied" "program not executable: 126" -- \
 expect 0 '^-v$' "options after the program name are the program's" -- \
 	"$CLATRUN" -p $P sh -c 'echo "$0"' -v
 
-expect 0 "^$CLAT_LIB$" "LD_PRELOAD set to the build tree's library" -- \
+expect 0 "^$SP$CLAT_LIB$" "LD_PRELOAD set to the build tree's library" -- \
 	"$CLATRUN" -p $P sh -c 'echo "$LD_PRELOAD"'
 other=$(ls /lib/*/libm.so.6 /usr/lib/*/libm.so.6 2>/dev/null | head -n 1)
-expect 0 "^$other:$CLAT_LIB$" "an existing LD_PRELOAD is kept and appended to" -- \
-	env LD_PRELOAD="$other" "$CLATRUN" -p $P sh -c 'echo "$LD_PRELOAD"'
-expect 0 "^$CLAT_LIB$" "the library is not preloaded twice" -- \
-	env LD_PRELOAD="$CLAT_LIB" "$CLATRUN" -p $P sh -c 'echo "$LD_PRELOAD"'
+expect 0 "^$SP$other:$CLAT_LIB$" "an existing LD_PRELOAD is kept and appended to" -- \
+	env LD_PRELOAD="$SP$other" "$CLATRUN" -p $P sh -c 'echo "$LD_PRELOAD"'
+expect 0 "^$SP$CLAT_LIB$" "the library is not preloaded twice" -- \
+	env LD_PRELOAD="$SP$CLAT_LIB" "$CLATRUN" -p $P sh -c 'echo "$LD_PRELOAD"'
 expect 0 "^$P always 198.51.100.9 yes stderr$" "options become CLAT_* variables" -- \
 	"$CLATRUN" -v -p $P -m always --local-ipv4 198.51.100.9 --translate-private-wkp \
 	sh -c 'echo "$CLAT_PREFIX $CLAT_MODE $CLAT_LOCAL_IPV4 $CLAT_TRANSLATE_PRIVATE_WKP $CLAT_DEBUG"'
