@@ -23,7 +23,7 @@ set -u
 : "${CLAT_LIB:=$TESTS_BUILDDIR/../lib/.libs/libclat.so}"
 : "${CLATRUN:=$TESTS_BUILDDIR/../tools/clatrun}"
 B=$TESTS_BUILDDIR/netns
-TMO=10
+TMO=${CLAT_NETNS_TIMEOUT:-10} # seconds per program; sanitizer builds give more
 
 cannot_run() {
 	if [ "${CLAT_REQUIRE_ROOT_TESTS:-0}" = 1 ]; then
