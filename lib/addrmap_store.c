@@ -54,7 +54,7 @@ static int64_t now_seconds(void)
 	return (int64_t)ts.tv_sec;
 }
 
-static bool mapper_on(void)
+bool clat_addrmap_enabled(void)
 {
 	const struct clat_settings *s = clat_settings();
 	return s->enabled && s->config.map_enabled;
@@ -82,14 +82,11 @@ static void choose_pool(void)
 		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
 		    !inside(((struct sockaddr_in *)i->ifa_addr)->sin_addr, store.pool, store.pool_len))
 			continue;
-		struct in_addr alt;
-		unsigned alt_len;
-		clat_ipv4_cidr_parse(CLAT_ALTERNATE_MAP_POOL, CLAT_MAP_POOL_MIN_LEN,
-				     CLAT_MAP_POOL_MAX_LEN, &alt, &alt_len);
+		struct in_addr alt = { .s_addr = htonl(CLAT_ALTERNATE_MAP_POOL_NET) };
 		clat_log("address mapper: %s is in use on %s, using %s", CLAT_DEFAULT_MAP_POOL,
 			 i->ifa_name, CLAT_ALTERNATE_MAP_POOL);
 		store.pool = alt;
-		store.pool_len = alt_len;
+		store.pool_len = CLAT_ALTERNATE_MAP_POOL_LEN;
 		break;
 	}
 	freeifaddrs(list);
@@ -223,7 +220,7 @@ static bool ready(void)
 {
 	if (__atomic_load_n(&store.ready, __ATOMIC_ACQUIRE))
 		return true;
-	if (!mapper_on())
+	if (!clat_addrmap_enabled())
 		return false;
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&init_lock);
@@ -320,16 +317,14 @@ static struct clat_map_slot *find_ipv6_locked(const struct in6_addr *ipv6)
 
 bool clat_addrmap_in_pool(struct in_addr addr)
 {
-	if (!mapper_on())
+	if (!clat_addrmap_enabled())
 		return false;
 	const struct clat_config *c = &clat_settings()->config;
-	struct in_addr alt;
-	unsigned alt_len;
-	clat_ipv4_cidr_parse(CLAT_ALTERNATE_MAP_POOL, CLAT_MAP_POOL_MIN_LEN,
-			     CLAT_MAP_POOL_MAX_LEN, &alt, &alt_len);
-	/* The common case, decided without opening anything. */
+	const struct in_addr alt = { .s_addr = htonl(CLAT_ALTERNATE_MAP_POOL_NET) };
+	/* The common case (every IPv4 connect asks), decided with two masks
+	 * and without opening anything. */
 	if (!inside(addr, c->map_pool, c->map_pool_len) &&
-	    (c->map_pool_explicit || !inside(addr, alt, alt_len)))
+	    (c->map_pool_explicit || !inside(addr, alt, CLAT_ALTERNATE_MAP_POOL_LEN)))
 		return false;
 	return ready() && inside(addr, store.pool, store.pool_len) &&
 	       clat_map_index(store.map, addr) >= 0;

@@ -20,6 +20,8 @@
  * in for "at least the TTL" (RFC 6535 s2.3.4), above common TTLs. */
 #define CLAT_MAP_MIN_AGE 3600
 
+/* The mapper is on: settings enabled and map-pool not off. */
+bool clat_addrmap_enabled(void);
 /* The mapper is on (settings enabled, map-pool not off) and addr is one of
  * its pool addresses (mapped or not). Does not open the table. */
 bool clat_addrmap_in_pool(struct in_addr addr);

@@ -20,20 +20,12 @@
 #include "addrmap_store.h"
 #include "core/addrmap.h"
 #include "core/hostent.h"
-#include "core/policy.h"
 #include "log.h"
 #include "prefix_source.h"
 #include "realcalls.h"
-#include "settings.h"
 #include "translate.h"
 
 #define MAX_ADDRESSES 32 /* per answer; more AAAA records are not mapped */
-
-static bool mapper_on(void)
-{
-	const struct clat_settings *s = clat_settings();
-	return s->enabled && s->config.map_enabled;
-}
 
 static bool is_localhost(const char *name)
 {
@@ -142,7 +134,7 @@ CLAT_EXPORT int getaddrinfo(const char *node, const char *service,
 {
 	if (hints == NULL || hints->ai_family != AF_INET ||
 	    (hints->ai_flags & (AI_PASSIVE | AI_NUMERICHOST)) || !mappable_name(node) ||
-	    !mapper_on())
+	    !clat_addrmap_enabled())
 		return CLAT_REAL(getaddrinfo)(node, service, hints, res);
 
 	/* The library gives the program IPv4 (192.0.0.4 on translated
@@ -231,7 +223,7 @@ static struct hostent *static_hostent(const char *name, const struct in_addr *ad
  * else the mapper's; the real failure (and h_errno) when neither has. */
 static struct hostent *ipv4_hostent(const char *name, struct hostent *real_answer)
 {
-	if (hostent_usable(real_answer) || !mappable_name(name) || !mapper_on())
+	if (hostent_usable(real_answer) || !mappable_name(name) || !clat_addrmap_enabled())
 		return real_answer;
 	int saved_h_errno = h_errno, saved_errno = errno;
 	struct in_addr addrs[MAX_ADDRESSES];
@@ -262,7 +254,7 @@ static int ipv4_hostent_r(const char *name, int rc, struct hostent *ret, char *b
 			  size_t buflen, struct hostent **result, int *h_errnop)
 {
 	if (rc == ERANGE || (rc == 0 && hostent_usable(*result)) || !mappable_name(name) ||
-	    !mapper_on())
+	    !clat_addrmap_enabled())
 		return rc;
 	int saved_errno = errno;
 	struct in_addr addrs[MAX_ADDRESSES];

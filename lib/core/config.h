@@ -23,6 +23,9 @@ enum clat_mode {
  * rfc-requirements.md D.26's, with its alternative for a conflict. */
 #define CLAT_DEFAULT_MAP_POOL "10.170.160.0/20"
 #define CLAT_ALTERNATE_MAP_POOL "172.21.80.0/20"
+/* The same as numbers (host order), for the connect path: no parsing there. */
+#define CLAT_ALTERNATE_MAP_POOL_NET 0xac155000u /* 172.21.80.0 */
+#define CLAT_ALTERNATE_MAP_POOL_LEN 20u
 #define CLAT_MAP_POOL_MIN_LEN 16 /* at most 65,536 mappings */
 #define CLAT_MAP_POOL_MAX_LEN 30
 

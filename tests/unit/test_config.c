@@ -406,6 +406,13 @@ START_TEST(map_pool_and_inbound)
 	}
 	ck_assert_uint_eq(cfg.map_pool_len, 20); /* unchanged by the failures */
 
+	/* The numeric form the connect path uses says the same as the text. */
+	struct in_addr alt;
+	unsigned alt_len;
+	ck_assert(clat_ipv4_cidr_parse(CLAT_ALTERNATE_MAP_POOL, 16, 30, &alt, &alt_len));
+	ck_assert_uint_eq(ntohl(alt.s_addr), CLAT_ALTERNATE_MAP_POOL_NET);
+	ck_assert_uint_eq(alt_len, CLAT_ALTERNATE_MAP_POOL_LEN);
+
 	ck_assert(clat_config_set(&cfg, "inbound", "yes", err, sizeof(err)));
 	ck_assert(cfg.inbound);
 	ck_assert(!clat_config_set(&cfg, "inbound", "maybe", err, sizeof(err)));
