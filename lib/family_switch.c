@@ -19,7 +19,7 @@ static bool eligible(int fd, const struct clat_fd *rec, int *type, int *protocol
 {
 	int domain = 0;
 	socklen_t len = sizeof(int);
-	if (rec->state == CLAT_FD_INET && rec->sock_type != 0) {
+	if (clat_fd_state(rec) == CLAT_FD_INET && rec->sock_type != 0) {
 		/* Seen in socket(): no need to ask the kernel (3 system calls
 		 * per connection, bench/README.md). */
 		*type = rec->sock_type;
@@ -167,7 +167,7 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 	int type, protocol;
 	uint8_t kind;
 	struct clat_fd *rec = clat_fd_obtain(fd);
-	if (rec == NULL || rec->state == CLAT_FD_PINNED || !eligible(fd, rec, &type, &protocol, &kind))
+	if (rec == NULL || clat_fd_state(rec) == CLAT_FD_PINNED || !eligible(fd, rec, &type, &protocol, &kind))
 		return NULL;
 	if (inbound != NULL && kind != CLAT_KIND_STREAM && kind != CLAT_KIND_DGRAM)
 		return NULL;
@@ -204,7 +204,7 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 		return NULL;
 	}
 	CLAT_REAL(close)(newfd);
-	rec->state = CLAT_FD_TRANSLATED;
+	clat_fd_set_state(rec, CLAT_FD_TRANSLATED);
 	rec->kind = kind;
 	replay_epoll(fd, rec);
 	if (inbound != NULL) {

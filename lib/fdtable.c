@@ -65,7 +65,7 @@ struct clat_fd *clat_fd_find(int fd)
 	if (chunk == NULL)
 		return NULL;
 	struct clat_fd *rec = &chunk[(unsigned)fd & (CHUNK_SIZE - 1)];
-	return rec->state == CLAT_FD_NONE ? NULL : rec;
+	return clat_fd_state(rec) == CLAT_FD_NONE ? NULL : rec;
 }
 
 struct clat_fd *clat_fd_obtain(int fd)
@@ -73,7 +73,11 @@ struct clat_fd *clat_fd_obtain(int fd)
 	int saved_errno = errno;
 	struct clat_fd *chunk = chunk_for(fd, true);
 	errno = saved_errno;
-	return chunk == NULL ? NULL : &chunk[(unsigned)fd & (CHUNK_SIZE - 1)];
+	if (chunk == NULL)
+		return NULL;
+	struct clat_fd *rec = &chunk[(unsigned)fd & (CHUNK_SIZE - 1)];
+	(void)clat_fd_state(rec); /* acquire: pairs with reset()'s release */
+	return rec;
 }
 
 static void reset(struct clat_fd *rec)
@@ -81,7 +85,6 @@ static void reset(struct clat_fd *rec)
 	if (rec->spare_fd_plus1 > 0)
 		CLAT_REAL(close)(rec->spare_fd_plus1 - 1);
 	rec->spare_fd_plus1 = 0;
-	rec->state = CLAT_FD_NONE;
 	rec->bound = false;
 	rec->bound_port = 0;
 	rec->opts.count = 0;
@@ -91,6 +94,8 @@ static void reset(struct clat_fd *rec)
 	rec->sock_type = 0;
 	rec->sock_protocol = 0;
 	rec->kind = CLAT_KIND_STREAM;
+	/* Last, and release: see clat_fd_state() in fdtable.h. */
+	clat_fd_set_state(rec, CLAT_FD_NONE);
 }
 
 void clat_fd_forget(int fd)
@@ -112,7 +117,6 @@ void clat_fd_copy(int oldfd, int newfd)
 	struct clat_fd *to = clat_fd_obtain(newfd);
 	if (to == NULL)
 		return;
-	to->state = from->state;
 	to->bound = from->bound;
 	to->bound_port = from->bound_port;
 	to->opts.count = from->opts.count;
@@ -126,6 +130,7 @@ void clat_fd_copy(int oldfd, int newfd)
 	to->bpf_count = from->bpf_count;
 	to->icmp_filter = from->icmp_filter;
 	memcpy(to->bpf, from->bpf, from->bpf_count * sizeof(from->bpf[0]));
+	clat_fd_set_state(to, clat_fd_state(from));
 }
 
 void clat_fd_forget_range(unsigned first, unsigned last)
@@ -144,7 +149,7 @@ void clat_fd_forget_range(unsigned first, unsigned last)
 		unsigned lo = index == first >> CHUNK_BITS ? first & (CHUNK_SIZE - 1) : 0;
 		unsigned hi = index == last >> CHUNK_BITS ? last & (CHUNK_SIZE - 1) : CHUNK_SIZE - 1;
 		for (unsigned slot = lo; slot <= hi; slot++)
-			if (chunk[slot].state != CLAT_FD_NONE)
+			if (clat_fd_state(&chunk[slot]) != CLAT_FD_NONE)
 				reset(&chunk[slot]);
 	}
 }

@@ -58,7 +58,9 @@ enum clat_fd_kind {
 #define CLAT_BPF_MAX 64
 
 struct clat_fd {
-	uint8_t state;          /* enum clat_fd_state */
+	/* enum clat_fd_state; read and written only through clat_fd_state()
+	 * and clat_fd_set_state() below. */
+	uint8_t state;
 	uint8_t kind;           /* enum clat_fd_kind, set by the switch */
 	/* What socket() was asked for (AF_INET, so the switch need not ask
 	 * the kernel); 0 for sockets made before libclat saw them. */
@@ -79,6 +81,24 @@ struct clat_fd {
 	unsigned bpf_count;     /* 0: no filter */
 	struct sock_filter bpf[CLAT_BPF_MAX];
 };
+
+/* A record's state is the one field two threads may touch at once without
+ * the program ordering them: thread A closes fd N (forgetting its record,
+ * then the real close), thread B's socket() gets N back and fills the
+ * record in. The kernel orders the two, but nothing a race detector or the
+ * compiler can see does. So clat_fd_forget() stores CLAT_FD_NONE with
+ * release semantics after clearing the other fields, and clat_fd_obtain()
+ * and clat_fd_find() load it with acquire: whoever gets the number next sees
+ * a cleared record (C11 s5.1.2.4 synchronizes-with). On x86 both are plain
+ * moves. */
+static inline enum clat_fd_state clat_fd_state(const struct clat_fd *rec)
+{
+	return (enum clat_fd_state)__atomic_load_n(&rec->state, __ATOMIC_ACQUIRE);
+}
+static inline void clat_fd_set_state(struct clat_fd *rec, enum clat_fd_state state)
+{
+	__atomic_store_n(&rec->state, (uint8_t)state, __ATOMIC_RELEASE);
+}
 
 /* The record for fd, or NULL when none exists (never allocates). */
 struct clat_fd *clat_fd_find(int fd);

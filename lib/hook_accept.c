@@ -14,7 +14,7 @@ static int accepted(int listener_fd, int fd, struct sockaddr *addr, socklen_t *l
 	struct clat_fd *rec = clat_fd_obtain(fd);
 	if (rec != NULL) {
 		clat_fd_forget(fd);
-		rec->state = listener->state;
+		clat_fd_set_state(rec, clat_fd_state(listener));
 	}
 	if (addr != NULL && len != NULL) {
 		struct sockaddr_storage view;

@@ -21,7 +21,7 @@ static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!clat_sockaddr_is_ipv4(addr, len) || sin->sin_addr.s_addr != htonl(INADDR_ANY))
 		return false;
 	const struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL || rec->state != CLAT_FD_INET)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
 		return false;
 	const struct clat_settings *s = clat_settings();
 	return s->enabled && s->config.inbound;
@@ -43,14 +43,14 @@ CLAT_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc != 0 || !clat_sockaddr_is_ipv4(addr, len))
 		return rc;
 	struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL || rec->state != CLAT_FD_INET)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
 		return rc;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 	if (sin->sin_addr.s_addr == htonl(INADDR_ANY)) {
 		rec->bound = true;
 		rec->bound_port = sin->sin_port;
 	} else {
-		rec->state = CLAT_FD_PINNED;
+		clat_fd_set_state(rec, CLAT_FD_PINNED);
 	}
 	return rc;
 }

@@ -17,11 +17,11 @@ CLAT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	if (rc != 0)
 		return rc;
 	struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL || rec->state != CLAT_FD_INET)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
 		return rc;
 	uint32_t events = event != NULL ? event->events : 0;
 	uint64_t data = event != NULL ? event->data.u64 : 0;
 	if (!clat_fd_record_epoll(rec, epfd, op, events, data))
-		rec->state = CLAT_FD_PINNED; /* cannot restore them all: stay IPv4 */
+		clat_fd_set_state(rec, CLAT_FD_PINNED); /* cannot restore them all: stay IPv4 */
 	return rc;
 }

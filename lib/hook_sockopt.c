@@ -54,7 +54,7 @@ static bool record_special(struct clat_fd *rec, int level, int optname,
 	}
 	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER) {
 		if (!keep_filter(rec, value, len))
-			rec->state = CLAT_FD_PINNED;
+			clat_fd_set_state(rec, CLAT_FD_PINNED);
 		return true;
 	}
 	if (level == SOL_SOCKET && optname == SO_DETACH_FILTER) {
@@ -66,7 +66,7 @@ static bool record_special(struct clat_fd *rec, int level, int optname,
 		if (value != NULL && len >= sizeof(int))
 			memcpy(&on, value, sizeof(on));
 		if (on)
-			rec->state = CLAT_FD_PINNED;
+			clat_fd_set_state(rec, CLAT_FD_PINNED);
 		return true;
 	}
 	return false;
@@ -80,12 +80,12 @@ static void record_before_switch(struct clat_fd *rec, int level, int optname,
 	int v6_level, v6_optname;
 	switch (clat_sockopt_classify(level, optname, &v6_level, &v6_optname)) {
 	case CLAT_SOCKOPT_PINS_IPV4:
-		rec->state = CLAT_FD_PINNED;
+		clat_fd_set_state(rec, CLAT_FD_PINNED);
 		break;
 	case CLAT_SOCKOPT_COPY:
 	case CLAT_SOCKOPT_MAP:
 		if (!clat_fd_record_option(rec, level, optname, value, len))
-			rec->state = CLAT_FD_PINNED; /* cannot replay it: stay IPv4 */
+			clat_fd_set_state(rec, CLAT_FD_PINNED); /* cannot replay it: stay IPv4 */
 		break;
 	case CLAT_SOCKOPT_DROP:
 		break;
@@ -133,10 +133,10 @@ CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, so
 	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec == NULL)
 		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
-	if (rec->state == CLAT_FD_TRANSLATED)
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED)
 		return set_on_translated(rec, fd, level, optname, value, len);
 	int rc = CLAT_REAL(setsockopt)(fd, level, optname, value, len);
-	if (rc == 0 && rec->state == CLAT_FD_INET)
+	if (rc == 0 && clat_fd_state(rec) == CLAT_FD_INET)
 		record_before_switch(rec, level, optname, value, len);
 	return rc;
 }
@@ -173,7 +173,7 @@ static int get_ip_level(int fd, int optname, void *value, socklen_t *len)
 CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_t *len)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || rec->state != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
 		return CLAT_REAL(getsockopt)(fd, level, optname, value, len);
 	if (level == IPPROTO_IP)
 		return get_ip_level(fd, optname, value, len);

@@ -20,7 +20,7 @@ void clat_shadow_recv_prepare(const struct clat_fd *rec, const struct msghdr *us
 		kernel->msg_name = &shadow->name;
 		kernel->msg_namelen = sizeof(shadow->name);
 	}
-	if (rec->state == CLAT_FD_TRANSLATED && user->msg_control != NULL &&
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED && user->msg_control != NULL &&
 	    user->msg_controllen > 0) {
 		size_t room = clat_cmsg_ipv6_space(user->msg_controllen);
 		kernel->msg_control = shadow->control;
@@ -113,7 +113,7 @@ static void send_name(const struct clat_fd *rec, const struct msghdr *user,
 		      struct clat_msg_shadow *shadow, struct msghdr *kernel)
 {
 	struct sockaddr_in6 *dst6 = (struct sockaddr_in6 *)&shadow->name;
-	if (rec->state == CLAT_FD_TRANSLATED &&
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED &&
 	    clat_sockaddr_is_ipv4(user->msg_name, user->msg_namelen)) {
 		clat_translated_dest(user->msg_name, dst6);
 	} else if (clat_sockaddr_is_v4mapped(user->msg_name, user->msg_namelen)) {
@@ -133,7 +133,7 @@ int clat_shadow_send_prepare(const struct clat_fd *rec, const struct msghdr *use
 {
 	*kernel = *user;
 	send_name(rec, user, shadow, kernel);
-	if (rec->state != CLAT_FD_TRANSLATED || user->msg_controllen == 0)
+	if (clat_fd_state(rec) != CLAT_FD_TRANSLATED || user->msg_controllen == 0)
 		return 0;
 	size_t used = clat_cmsg_to_ipv6(user->msg_control, user->msg_controllen,
 					shadow->control, sizeof(shadow->control));

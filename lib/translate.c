@@ -22,9 +22,8 @@ static bool no_ipv4_route(int err)
 struct clat_fd *clat_fd_rewritten(int fd)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL || (rec->state != CLAT_FD_TRANSLATED && rec->state != CLAT_FD_MAPPED6))
-		return NULL;
-	return rec;
+	enum clat_fd_state state = rec == NULL ? CLAT_FD_NONE : clat_fd_state(rec);
+	return state == CLAT_FD_TRANSLATED || state == CLAT_FD_MAPPED6 ? rec : NULL;
 }
 
 /* The prefix and synthesised address for dst, or false with the reason
@@ -93,11 +92,11 @@ ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len
 	struct clat_fd *rec = clat_fd_find(fd);
 	struct sockaddr_in6 dst6;
 
-	if (rec != NULL && rec->state == CLAT_FD_TRANSLATED) {
+	if (rec != NULL && clat_fd_state(rec) == CLAT_FD_TRANSLATED) {
 		clat_translated_dest(dst, &dst6);
 		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
 	}
-	if ((rec != NULL && rec->state == CLAT_FD_PINNED) || !clat_settings()->enabled ||
+	if ((rec != NULL && clat_fd_state(rec) == CLAT_FD_PINNED) || !clat_settings()->enabled ||
 	    clat_ipv4_is_special(dst->sin_addr))
 		return call(fd, (const struct sockaddr *)dst, len, ctx);
 	/* A mapped pool address exists only because the name had no IPv4:
@@ -134,7 +133,7 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	struct sockaddr_in6 dst6;
 
 	clat_sockaddr_from_v4mapped(dst, &v4);
-	bool known = rec != NULL && rec->state == CLAT_FD_MAPPED6;
+	bool known = rec != NULL && clat_fd_state(rec) == CLAT_FD_MAPPED6;
 	if ((!known && !clat_settings()->enabled) || clat_ipv4_is_special(v4.sin_addr))
 		return call(fd, (const struct sockaddr *)dst, len, ctx);
 	if (clat_addrmap_in_pool(v4.sin_addr)) {
@@ -142,7 +141,7 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 		    (rec = clat_fd_obtain(fd)) == NULL)
 			return call(fd, (const struct sockaddr *)dst, len, ctx);
 		dst6.sin6_flowinfo = dst->sin6_flowinfo;
-		rec->state = CLAT_FD_MAPPED6;
+		clat_fd_set_state(rec, CLAT_FD_MAPPED6);
 		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
 	}
 
@@ -161,7 +160,7 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 		return result;
 	}
 	dst6.sin6_flowinfo = dst->sin6_flowinfo;
-	rec->state = CLAT_FD_MAPPED6;
+	clat_fd_set_state(rec, CLAT_FD_MAPPED6);
 	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
 }
 
@@ -189,13 +188,13 @@ socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *k
 	 * address, made now if it has none (RFC 6535 s2.4, rfc-requirements
 	 * D.31: a datagram from an unmapped source). MAPPED6 sockets belong
 	 * to programs that speak IPv6 and see such peers as they are. */
-	if (!known && rec->state == CLAT_FD_TRANSLATED &&
+	if (!known && clat_fd_state(rec) == CLAT_FD_TRANSLATED &&
 	    clat_addrmap_for_ipv6(&kernel->sin6_addr, true, NULL, &v4.sin_addr)) {
 		v4.sin_family = AF_INET;
 		v4.sin_port = kernel->sin6_port;
 		known = true;
 	}
-	if (rec->state == CLAT_FD_MAPPED6) {
+	if (clat_fd_state(rec) == CLAT_FD_MAPPED6) {
 		if (!known) {
 			memcpy(out, kernel, sizeof(*kernel));
 			return sizeof(*kernel);
@@ -233,7 +232,7 @@ socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *
 		v4.sin_addr = mapped.sin_addr;
 	else if (!unspecified)
 		v4.sin_addr = clat_settings()->config.local_ipv4;
-	if (rec->state == CLAT_FD_MAPPED6) {
+	if (clat_fd_state(rec) == CLAT_FD_MAPPED6) {
 		if (unspecified)
 			memcpy(out, kernel, sizeof(*kernel));
 		else
