@@ -16,8 +16,8 @@
 
 #include "addrmap_store.h"
 #include "core/addrmap.h"
+#include "fork_locks.h"
 #include "log.h"
-#include "realcalls.h"
 #include "settings.h"
 
 _Static_assert(sizeof(pthread_mutex_t) <= CLAT_MAP_LOCK_BYTES, "lock does not fit the header");
@@ -39,7 +39,7 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void reset_init_lock_in_child(void)
 {
-	pthread_mutex_init(&init_lock, NULL);
+	clat_lock_reset_in_child(&init_lock);
 }
 
 static void register_atfork(void)
@@ -196,7 +196,7 @@ out:
 	if (!ok && mem != MAP_FAILED)
 		munmap(mem, store.size);
 	flock(fd, LOCK_UN);
-	CLAT_REAL(close)(fd);
+	close(fd); /* as it was opened: through the interposable names */
 	return ok;
 }
 

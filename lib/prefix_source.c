@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "fork_locks.h"
 #include "log.h"
 #include "prefix_lookup.h"
 #include "prefix_source.h"
@@ -36,7 +37,7 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
  * held lock; it keeps no c-ares state (every query has its own channel). */
 static void reset_lock_in_child(void)
 {
-	pthread_mutex_init(&discovery_lock, NULL);
+	clat_lock_reset_in_child(&discovery_lock);
 }
 
 static void register_atfork(void)

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fork_locks.h"
 #include "log.h"
-#include "realcalls.h"
 #include "settings.h"
 
 #define CONFIG_MAX_BYTES 65536
@@ -92,7 +92,7 @@ static int read_config_file(const char *path, bool secure, char *buf, size_t *le
 			*len += (size_t)got;
 		}
 	}
-	CLAT_REAL(close)(fd);
+	close(fd); /* as it was opened: through the interposable names */
 	return rc;
 }
 
@@ -183,7 +183,7 @@ static bool load_settings(struct clat_settings *s)
 
 static void reset_lock_in_child(void)
 {
-	pthread_mutex_init(&load_lock, NULL);
+	clat_lock_reset_in_child(&load_lock);
 }
 
 const struct clat_settings *clat_settings(void)

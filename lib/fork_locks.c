@@ -1,0 +1,15 @@
+#include "fork_locks.h"
+
+/* Only the thread that called fork() exists in the child (POSIX fork()), so
+ * a lock another thread held then would stay held for ever. A free lock is
+ * taken and released instead of being overwritten: that keeps it intact
+ * and, as a lock/unlock pair, shows a race detector that the last unlock in
+ * the parent happened before this child. Only a lock that is really held
+ * (trylock: EBUSY) is initialised again. */
+void clat_lock_reset_in_child(pthread_mutex_t *lock)
+{
+	if (pthread_mutex_trylock(lock) == 0)
+		pthread_mutex_unlock(lock);
+	else
+		pthread_mutex_init(lock, NULL);
+}
