@@ -113,8 +113,6 @@ san_cannot_run() {
 			SAN_WHY="${1##*/} hangs in setlocale() under a preloaded $CLAT_SANITIZERS runtime (p11-kit constructor), with or without libclat" ;;
 	java)
 		[ $tsan = yes ] && SAN_WHY="the JVM does not run under the TSan runtime" ;;
-	python3*)
-		[ $tsan = yes ] && SAN_WHY="python3 takes seconds of CPU per start under the TSan runtime" ;;
 	node|nodejs)
 		SAN_WHY="Node.js exports its own ares_*, and sanitizer builds load c-ares without RTLD_DEEPBIND" ;;
 	esac

@@ -61,8 +61,6 @@ san_skip() { # PROGRAM: true (after a skip line) when PROGRAM cannot run here
 	case ",${CLAT_SANITIZERS:-},:$1" in
 	*,address,*:curl|*,thread,*:curl)
 		why="curl hangs in setlocale() under a preloaded sanitizer runtime (p11-kit constructor), with or without libclat" ;;
-	*,thread,*:python3)
-		why="python3 takes seconds of CPU per start under the TSan runtime" ;;
 	esac
 	[ -n "$why" ] || return 1
 	report skip "$1 under the library: $why"

@@ -29,7 +29,9 @@ case $test in *.sh) ;; *) leaks=1 ;; esac
 common="halt_on_error=1:abort_on_error=1:disable_coredump=1"
 ASAN_OPTIONS="log_path=$dir/asan:$common:detect_leaks=$leaks:allow_user_segv_handler=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 UBSAN_OPTIONS="log_path=$dir/ubsan:$common:print_stacktrace=1:report_error_type=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-TSAN_OPTIONS="log_path=$dir/tsan:$common:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+# Third-party races that appear without libclat too (the file says which).
+supp=$(cd "$(dirname "$0")" && pwd)/tsan.supp
+TSAN_OPTIONS="log_path=$dir/tsan:$common:second_deadlock_stack=1:suppressions=$supp${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 export ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 
 

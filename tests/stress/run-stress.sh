@@ -75,17 +75,24 @@ TCP=7101 UDP=7102 SLOW=7103 BLACK=7104  # BLACK: accept queue full
 DNS_DELAY_MS=400
 
 # ---------------------------------------------------------------- reporting
-N=0; PASSED=0; FAILED=0
+N=0; PASSED=0; FAILED=0; SKIPPED=0
 report() { # STATUS(ok|not ok|skip) DESC [OUTPUT-FILE]
 	N=$((N + 1))
 	case $1 in
 	ok) PASSED=$((PASSED + 1)); echo "ok $N - $2" ;;
-	skip) PASSED=$((PASSED + 1)); echo "ok $N - $2 # SKIP" ;;
+	skip) PASSED=$((PASSED + 1)); SKIPPED=$((SKIPPED + 1)); echo "ok $N - $2 # SKIP" ;;
 	*) FAILED=$((FAILED + 1)); echo "not ok $N - $2"
 	   [ -n "${3:-}" ] && [ -s "$3" ] && sed -e 's/^/#   /' "$3" | head -n 60 ;;
 	esac
 }
 wanted() { [ -z "${CLAT_STRESS_ONLY:-}" ] || echo "$1" | grep -Eq -- "$CLAT_STRESS_ONLY"; }
+# tsan_skip DESC WHY: under the TSan runtime, reports DESC skipped with WHY
+# and succeeds; fails (so the case runs) in every other build.
+tsan_skip() {
+	case ",${CLAT_SANITIZERS:-}," in *,thread,*) ;; *) return 1 ;; esac
+	wanted "$1" && report skip "$1: $2"
+	return 0
+}
 scaled() { local n=$(($1 / SCALE)); [ "$n" -ge 1 ] || n=1; echo "$n"; }
 
 # ---------------------------------------------------------------- namespace
@@ -231,8 +238,12 @@ run fail nolib 30 "fork-threads: fails without the library" T_THREADS=1 T_FORKS=
 q0=$(grep -c '^dns queries' "$TMP/server.err")
 D="fork-discovery: 64 forks during prefix discovery (lock held by another thread);"
 D="$D every child discovers and connects"
+# A child forked after a thread ended but before the parent joined it cannot
+# join it: gcc 12's TSan reports that as the child's thread leak.
+LEAKS=()
+[ -n "${TSAN_OPTIONS:-}" ] && LEAKS=("TSAN_OPTIONS=$TSAN_OPTIONS:report_thread_leaks=0")
 run pass lib-resolv 120 "$D" -u CLAT_PREFIX CLAT_DISCOVERY=yes T_THREADS=8 T_FORKS=64 \
-	fork-discovery
+	"${LEAKS[@]}" fork-discovery
 q1=$(grep -c '^dns queries' "$TMP/server.err")
 wanted "fork-discovery" &&
 	echo "# fork-discovery: the DNS64 stand-in answered $((q1 - q0)) ipv4only.arpa queries"
@@ -244,10 +255,15 @@ run pass lib 180 "$D" T_THREADS=4 T_EXECS="$EXECS" fork-exec
 run fail nolib 30 "fork-exec: fails without the library" T_THREADS=1 T_EXECS=2 fork-exec
 
 # ---- 5. signals interrupting hooks: the native EINTR/restart semantics
-run pass ref 60 "signals: reference run (127.0.0.1, no library)" T_CYCLES="$SIGCYC" signals
+# The TSan runtime defers a signal's handler to the next point it controls,
+# so with SA_RESTART the restarted receive hides it: the reference run fails
+# there too, without the library.
+WHY="the TSan runtime defers signal handlers past restarted calls (fails without libclat too)"
+tsan_skip "signals: reference run (127.0.0.1, no library)" "$WHY" ||
+	run pass ref 60 "signals: reference run (127.0.0.1, no library)" T_CYCLES="$SIGCYC" signals
 D="signals: EINTR without SA_RESTART (connect, recvfrom, recvmsg), restart with it,"
 D="$D EINTR despite it with SO_RCVTIMEO/SO_SNDTIMEO, a handler using hooks"
-run pass lib 60 "$D" T_CYCLES="$SIGCYC" signals
+tsan_skip "$D" "$WHY" || run pass lib 60 "$D" T_CYCLES="$SIGCYC" signals
 run fail nolib 30 "signals: fails without the library" T_CYCLES=10 signals
 
 # ---- 6. fd reuse
@@ -263,7 +279,11 @@ run pass ref 60 "close-range: reference run" T_ROUNDS="$(scaled 100)" close-rang
 run fail nolib 30 "close-range: fails without the library" T_ROUNDS=2 close-range
 D="closefrom-race: sockets another thread translates on numbers closefrom has just"
 D="$D freed keep their state"
-run pass lib 120 "$D" T_ROUNDS="$(scaled 200)" closefrom-race
+# closefrom() also closes the other thread's sockets above the range while
+# that thread uses them: the test program's own race, which TSan rightly
+# reports. close-range-race below checks the library's side under TSan.
+tsan_skip "$D" "closefrom closes sockets another thread is using (the test program's own race)" ||
+	run pass lib 120 "$D" T_ROUNDS="$(scaled 200)" closefrom-race
 D="close-range-race: sockets another thread translates on numbers close_range has"
 D="$D just freed keep their state"
 run pass lib 120 "$D" T_ROUNDS="$(scaled 200)" close-range-race
@@ -272,5 +292,6 @@ run pass lib 120 "$D" T_ROUNDS="$(scaled 200)" close-range-race
 check "s_server is still running" kill -0 "$SERVER_PID"
 
 echo "# total time $(($(date +%s) - START)) s"
+[ "$SKIPPED" = 0 ] || echo "# $SKIPPED skipped"
 echo "stress: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
