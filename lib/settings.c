@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,9 +105,14 @@ static bool load_sources(struct clat_settings *s, bool *retry)
 	snprintf(s->config_path, sizeof(s->config_path), "%s",
 		 path && *path ? path : CLAT_DEFAULT_CONFIG_PATH);
 
-	char *text = malloc(CONFIG_MAX_BYTES);
+	/* mmap, not malloc: the first hook call may come from a signal handler
+	 * or from the child of a multithreaded fork(), where an allocator lock
+	 * may be held by a thread that does not exist (POSIX fork(); gcc 12's
+	 * ASan allocator hangs there, seen in tests/stress fork-discovery). */
+	char *text = mmap(NULL, CONFIG_MAX_BYTES, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	size_t len = 0;
-	if (text == NULL) {
+	if (text == MAP_FAILED) {
 		snprintf(s->why_disabled, sizeof(s->why_disabled), "out of memory");
 		*retry = true;
 		return false;
@@ -121,7 +127,7 @@ static bool load_sources(struct clat_settings *s, bool *retry)
 			 s->config_path, err);
 		ok = false;
 	}
-	free(text);
+	munmap(text, CONFIG_MAX_BYTES);
 	if (ok && !s->secure &&
 	    !clat_config_apply_env(&s->config, plain_getenv, err, sizeof(err))) {
 		snprintf(s->why_disabled, sizeof(s->why_disabled), "environment: %s", err);
