@@ -204,7 +204,6 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 		return NULL;
 	}
 	CLAT_REAL(close)(newfd);
-	clat_fd_set_state(rec, CLAT_FD_TRANSLATED);
 	rec->kind = kind;
 	replay_epoll(fd, rec);
 	if (inbound != NULL) {
@@ -214,6 +213,9 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 		rec->bound_port = port;
 		replay_bind(fd, rec);
 	}
+	/* Last: another thread's recv/send on fd reads kind once it sees the
+	 * new state (clat_fd_state() in fdtable.h). */
+	clat_fd_set_state(rec, CLAT_FD_TRANSLATED);
 	static const char *const kinds[] = { "tcp", "udp", "ping", "raw icmp" };
 	clat_log("switch: fd %d is now AF_INET6 (%s)%s", fd, kinds[kind],
 		 inbound != NULL ? ", bound to [::] for inbound IPv6 clients" : "");

@@ -117,6 +117,9 @@ void clat_fd_copy(int oldfd, int newfd)
 	struct clat_fd *to = clat_fd_obtain(newfd);
 	if (to == NULL)
 		return;
+	/* dup2 over a tracked number: its raw ICMP twin goes with it. */
+	if (to->spare_fd_plus1 > 0)
+		CLAT_REAL(close)(to->spare_fd_plus1 - 1);
 	to->bound = from->bound;
 	to->bound_port = from->bound_port;
 	to->opts.count = from->opts.count;

@@ -89,8 +89,10 @@ struct clat_fd {
  * compiler can see does. So clat_fd_forget() stores CLAT_FD_NONE with
  * release semantics after clearing the other fields, and clat_fd_obtain()
  * and clat_fd_find() load it with acquire: whoever gets the number next sees
- * a cleared record (C11 s5.1.2.4 synchronizes-with). On x86 both are plain
- * moves. */
+ * a cleared record (C11 s5.1.2.4 synchronizes-with). The same holds the
+ * other way: whoever sets a state writes the fields that go with it first
+ * (the family switch: kind; socket(): type and protocol), so a thread that
+ * sees the state sees them. On x86 both are plain moves. */
 static inline enum clat_fd_state clat_fd_state(const struct clat_fd *rec)
 {
 	return (enum clat_fd_state)__atomic_load_n(&rec->state, __ATOMIC_ACQUIRE);

@@ -7,10 +7,9 @@
 #include "realcalls.h"
 #include "translate.h"
 
-static int accepted(int listener_fd, int fd, struct sockaddr *addr, socklen_t *len,
-		    const struct sockaddr_storage *kernel)
+static int accepted(const struct clat_fd *listener, int fd, struct sockaddr *addr,
+		    socklen_t *len, const struct sockaddr_storage *kernel)
 {
-	const struct clat_fd *listener = clat_fd_rewritten(listener_fd);
 	struct clat_fd *rec = clat_fd_obtain(fd);
 	if (rec != NULL) {
 		clat_fd_forget(fd);
@@ -30,7 +29,12 @@ static int accepted(int listener_fd, int fd, struct sockaddr *addr, socklen_t *l
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 			 bool plain_accept)
 {
-	bool rewritten = clat_fd_rewritten(fd) != NULL;
+	/* The listener as it is now, kept: another thread may close it while
+	 * accept blocks, and its record must not be read after that. */
+	const struct clat_fd *listener = clat_fd_rewritten(fd);
+	bool rewritten = listener != NULL;
+	struct clat_fd listener_view = { .kind = 0 };
+	clat_fd_set_state(&listener_view, rewritten ? clat_fd_state(listener) : CLAT_FD_NONE);
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);
 	struct sockaddr *name = rewritten ? (struct sockaddr *)&kernel : addr;
@@ -44,7 +48,7 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flag
 		clat_fd_forget(newfd);
 		return newfd;
 	}
-	return accepted(fd, newfd, addr, len, &kernel);
+	return accepted(&listener_view, newfd, addr, len, &kernel);
 }
 
 CLAT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)

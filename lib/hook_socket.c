@@ -47,7 +47,6 @@ CLAT_EXPORT int socket(int domain, int type, int protocol)
 				  (base_type == SOCK_RAW && protocol == IPPROTO_ICMP))) {
 		struct clat_fd *rec = clat_fd_obtain(fd);
 		if (rec != NULL) {
-			clat_fd_set_state(rec, CLAT_FD_INET);
 			rec->sock_type = base_type;
 			/* Protocol 0 is the type's default (socket(2)). */
 			rec->sock_protocol = protocol != 0 ? protocol :
@@ -55,6 +54,7 @@ CLAT_EXPORT int socket(int domain, int type, int protocol)
 					     base_type == SOCK_DGRAM ? IPPROTO_UDP : 0;
 			if (base_type == SOCK_RAW)
 				rec->spare_fd_plus1 = spare_icmpv6_socket() + 1;
+			clat_fd_set_state(rec, CLAT_FD_INET); /* last: publishes the rest */
 		}
 	}
 	return fd;

@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <linux/close_range.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
@@ -1527,6 +1528,83 @@ static void close_range_race(bool use_closefrom)
 		       "the race was not exercised\n");
 }
 
+/* -------------------------------------------------- switch under a reader */
+
+/* One thread sits in recvfrom on a UDP socket while another's sendto
+ * switches it to AF_INET6: the reader must see the switched socket's
+ * record whole (its kind, read on every receive) and get the echo with the
+ * program's IPv4 view of the source. Under TSan this is the case that
+ * checks that the switch publishes the state after the fields. */
+struct switch_reader {
+	int fd;
+	atomic_bool stop;
+	atomic_int got; /* echoes received with the right source */
+	char bad[160];
+};
+
+static void *switch_reader_thread(void *p)
+{
+	struct switch_reader *r = p;
+
+	while (!atomic_load(&r->stop)) {
+		char buf[64];
+		struct sockaddr_storage from;
+		socklen_t len = sizeof(from);
+		/* Non-blocking and without poll, so most calls come back empty
+		 * (EAGAIN): those read the record with no datagram to order
+		 * them after the switch, as a program's busy receive loop does. */
+		ssize_t n = recvfrom(r->fd, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &len);
+		if (n <= 0) {
+			sched_yield();
+			continue;
+		}
+		if (same_in(&from, len, dst_udp.sin_addr, dst_udp.sin_port))
+			atomic_fetch_add(&r->got, 1);
+		else if (r->bad[0] == '\0')
+			snprintf(r->bad, sizeof(r->bad), "source %s", t_fmt_sa(&from, len));
+	}
+	return NULL;
+}
+
+static void c_switch_reader(void)
+{
+	long rounds = env_long("T_ROUNDS", 200);
+	char *before = fd_snapshot();
+	double t0 = now_s();
+
+	for (long i = 0; i < rounds; i++) {
+		struct switch_reader r = { .fd = socket(AF_INET, SOCK_DGRAM, 0) };
+		pthread_t th;
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "switch-reader %ld", i);
+
+		T_SYS(r.fd);
+		T_CHECK(pthread_create(&th, NULL, switch_reader_thread, &r) == 0, "pthread_create");
+		/* The reader is polling the IPv4 socket when this sendto switches it. */
+		T_CHECK(sendto(r.fd, msg, (size_t)n, 0, (const struct sockaddr *)&dst_udp,
+			       sizeof(dst_udp)) == n, "switch-reader #%ld: sendto: %s", i,
+			t_errname(errno));
+		/* The reader keeps reading for a while after the echo too. */
+		sleep_ms(2);
+		for (int w = 0; w < T_IO_TIMEOUT_MS && atomic_load(&r.got) == 0 && !r.bad[0]; w++)
+			sleep_ms(1);
+		atomic_store(&r.stop, true);
+		pthread_join(th, NULL);
+		T_CHECK(r.bad[0] == '\0', "switch-reader #%ld: the reader got a datagram with %s, "
+			"want %s", i, r.bad, t_fmt_sa(&dst_udp, sizeof(dst_udp)));
+		T_CHECK(atomic_load(&r.got) == 1, "switch-reader #%ld: the reader got no echo "
+			"within %d ms", i, T_IO_TIMEOUT_MS);
+		T_CHECK(get_int(r.fd, SOL_SOCKET, SO_DOMAIN) == AF_INET,
+			"switch-reader #%ld: SO_DOMAIN is not AF_INET after the switch", i);
+		close(r.fd);
+	}
+	expect_same_fds(before, "switch-reader");
+	printf("# switch-reader: %ld sockets switched by sendto while another thread sat in "
+	       "recvfrom on them; every echo reached the reader from %s; %.1f s\n", rounds,
+	       t_fmt_sa(&dst_udp, sizeof(dst_udp)), now_s() - t0);
+}
+
 static void c_close_range_race(void) { close_range_race(false); }
 static void c_closefrom_race(void) { close_range_race(true); }
 
@@ -1544,6 +1622,7 @@ int main(int argc, char **argv)
 		{ "close-range", c_close_range },
 		{ "close-range-race", c_close_range_race },
 		{ "closefrom-race", c_closefrom_race },
+		{ "switch-reader", c_switch_reader },
 		{ NULL, NULL },
 	};
 
