@@ -80,11 +80,13 @@ static int prepare_new_socket(int newfd, uint8_t kind)
 /* A filter set before the switch: stream, datagram and ping sockets run it
  * on the transport payload, the same for both families, so the kernel
  * keeps running it; a raw ICMP socket's is run by the library. */
-static int replay_filter(int newfd, struct clat_fd *rec, uint8_t kind)
+static int replay_filter(int newfd, const struct clat_fd *rec, uint8_t kind)
 {
 	if (rec->bpf_count == 0 || kind == CLAT_KIND_RAW_ICMP)
 		return 0;
-	struct sock_fprog prog = { .len = (unsigned short)rec->bpf_count, .filter = rec->bpf };
+	/* The kernel only reads the program (SO_ATTACH_FILTER copies it). */
+	struct sock_fprog prog = { .len = (unsigned short)rec->bpf_count,
+				   .filter = (struct sock_filter *)rec->bpf };
 	return CLAT_REAL(setsockopt)(newfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
@@ -149,6 +151,7 @@ static in_port_t bound_port(int fd)
  * closed meanwhile answers EBADF and is skipped. */
 static void replay_epoll(int fd, struct clat_fd *rec)
 {
+	rec->epoll_replayed |= rec->epoll_count > 0;
 	for (unsigned i = 0; i < rec->epoll_count; i++) {
 		struct epoll_event ev = { .events = rec->epoll[i].events,
 					  .data.u64 = rec->epoll[i].data };
@@ -220,6 +223,21 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 	clat_log("switch: fd %d is now AF_INET6 (%s)%s", fd, kinds[kind],
 		 inbound != NULL ? ", bound to [::] for inbound IPv6 clients" : "");
 	return rec;
+}
+
+int clat_twin_stream_socket(const struct clat_fd *rec)
+{
+	int s = CLAT_REAL(socket)(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (s < 0)
+		return -1;
+	if (prepare_new_socket(s, CLAT_KIND_STREAM) != 0 || replay_options(s, &rec->opts) != 0 ||
+	    replay_filter(s, rec, CLAT_KIND_STREAM) != 0) {
+		int err = errno;
+		CLAT_REAL(close)(s);
+		errno = err;
+		return -1;
+	}
+	return s;
 }
 
 struct clat_fd *clat_switch_to_ipv6(int fd)

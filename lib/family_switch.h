@@ -19,5 +19,9 @@ struct clat_fd *clat_switch_to_ipv6(int fd);
  * socket is bound to [::]:port with IPV6_V6ONLY off before it replaces the
  * old one (NULL, nothing changed, errno from the failing step otherwise). */
 struct clat_fd *clat_switch_for_inbound(int fd, in_port_t port);
+/* A new non-blocking, close-on-exec AF_INET6 TCP socket prepared as the
+ * switch prepares one for rec (options and filter replayed), for another
+ * connection attempt; -1 with errno on failure. */
+int clat_twin_stream_socket(const struct clat_fd *rec);
 
 #endif

@@ -4,6 +4,8 @@ only, checks what the program sees (addresses stay IPv4), prints what it got and
 a final "PYOK" line when every check passed; errors propagate (exit status 1).
 
   pyclient.py tcp-http HOST PORT MARKER    connect, GET /, getpeername/getsockname
+  pyclient.py tcp-http-blocking HOST PORT MARKER
+                                           the same with a blocking connect()
   pyclient.py tcp-byname NAME PORT MARKER  gethostbyname (A record), then tcp-http
   pyclient.py tcp-whoami HOST PORT         print the whoami line the server saw
   pyclient.py udp-echo HOST PORT           unconnected sendto/recvfrom
@@ -22,10 +24,12 @@ def fail(msg):
     sys.exit(1)
 
 
-def tcp_http(host, port, marker):
+def tcp_http(host, port, marker, blocking=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(TIMEOUT)
+    if not blocking:  # a timeout makes the socket non-blocking underneath
+        s.settimeout(TIMEOUT)
     s.connect((host, port))
+    s.settimeout(TIMEOUT)
     peer, local = s.getpeername(), s.getsockname()
     print(f"peername={peer} sockname={local} family={s.family!r}")
     s.sendall(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
@@ -97,6 +101,8 @@ def main():
     mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "tcp-http":
         tcp_http(host, port, sys.argv[4])
+    elif mode == "tcp-http-blocking":
+        tcp_http(host, port, sys.argv[4], blocking=True)
     elif mode == "tcp-byname":
         addr = socket.gethostbyname(host)
         print(f"gethostbyname({host!r}) = {addr}")

@@ -181,6 +181,17 @@ run_prefix() {
 		curl -q -sS "http://$SV:8080/"
 	check preload "[$p] LD_PRELOAD+CLAT_PREFIX (no clatrun): python TCP" PYOK '' \
 		"$PY" "$PYC" tcp-http "$SV" 8080 "$M"
+	# Several prefixes in the DNS64's order, a dead one first (RFC 8305
+	# attempts; rfc-requirements E.42): a blocking connect reaches the
+	# server through this lab's NAT64 all the same.
+	local found
+	found="CLAT_DISCOVERED=2001:db8:65::/96,$p $(($(date +%s) + 3600)) dns64"
+	check native "[$p] several prefixes, the first dead: python blocking connect via the second" \
+		PYOK '' env LD_PRELOAD="$CLAT_PRELOAD" "$found" CLAT_DEBUG=stderr \
+		"$PY" "$PYC" tcp-http-blocking "$SV" 8080 "$M"
+	cp "$OUT" "$WORK/stagger.out"
+	assert "[$p] ... and the library says the second prefix connected first" \
+		grep -q 'prefix 2 of 2 connected first' "$WORK/stagger.out"
 }
 
 echo "lab: namespaces $LAB_NAME-{cl,gw,sv}; CLATRUN=${CLATRUN:-unset} CLAT_LIB=${CLAT_LIB:-unset}"

@@ -555,6 +555,64 @@ else
 	report "not ok" "set up the late-IPv4 namespace"
 fi
 
+# ---- several NAT64 prefixes: staggered attempts (RFC 8305 s5, s7.1;
+# rfc-requirements E.42). The prefixes come as clatrun hands them over
+# (CLAT_DISCOVERED, in the DNS64's order). $PHOLE and $PHOLE2 are routed
+# through a veth pair to a gateway whose (permanent) link address nobody
+# has, so SYNs vanish as they would towards a NAT64 that is down; $PUNR has
+# an unreachable route (fails at once); only $NSP leads to the server.
+NSS=clatnetns$$s
+PHOLE=2001:db8:65::/96 PHOLE2=2001:db8:67::/96 PUNR=2001:db8:66::/96
+if setup_ns "$NSS" "link add clatv0 type veth peer name clatv1" "link set clatv0 up" \
+	"link set clatv1 up" "-6 neigh add fe80::99 lladdr 02:00:00:00:00:99 dev clatv0 nud permanent" \
+	"-6 route add $PHOLE via fe80::99 dev clatv0" "-6 route add $PHOLE2 via fe80::99 dev clatv0" \
+	"-6 route add unreachable $PUNR"; then
+	NS=$NSS
+	found() { echo "CLAT_DISCOVERED=$1 $(($(date +%s) + 3600)) dns64"; }
+	ST="$B/t_stagger"
+	run pass lib "stagger: first prefix down, blocking connect gets through the second after 250 ms" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" T_MIN_MS=240 T_MAX_MS=5000 "$ST" blocking
+	run fail lib "stagger: the same with only the dead prefix does not connect (3 s timeout)" \
+		-u CLAT_PREFIX "$(found "$PHOLE")" T_SNDTIMEO_MS=3000 "$ST" blocking
+	run pass lib "stagger: first prefix unreachable, the second is tried at once" \
+		-u CLAT_PREFIX "$(found "$PUNR,$NSP")" T_MAX_MS=240 "$ST" blocking
+	run pass lib "stagger: both prefixes work, the first one is used" \
+		-u CLAT_PREFIX "$(found "$NSP,$P48")" T_MAX_MS=5000 "$ST" blocking
+	run pass lib "stagger: both work, in the other order: the first one is used" \
+		-u CLAT_PREFIX "$(found "$P48,$NSP")" T_SYNTH=$S48 T_MAX_MS=5000 "$ST" blocking
+	run pass lib "stagger: two dead prefixes, then a good one (500 ms)" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$PHOLE2,$NSP")" T_MIN_MS=490 T_MAX_MS=5000 \
+		"$ST" blocking
+	run pass lib "stagger: FD_CLOEXEC kept on the winning attempt" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" "$ST" cloexec
+	run pass lib "stagger: all prefixes dead, SO_SNDTIMEO 600 ms: EINPROGRESS as connect(2) gives" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$PHOLE2")" T_SNDTIMEO_MS=600 T_MIN_MS=590 \
+		T_MAX_MS=5000 "$ST" sndtimeo
+	run pass lib "stagger: a handler without SA_RESTART interrupts it: EINTR" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$PHOLE2")" T_ALARM_MS=400 T_MIN_MS=390 \
+		T_MAX_MS=5000 "$ST" eintr
+	run pass lib "stagger: an SA_RESTART handler does not, and the second prefix wins" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" T_ALARM_MS=100 T_MIN_MS=240 \
+		T_MAX_MS=5000 "$ST" restart
+	run pass lib "stagger: a non-blocking connect uses the first prefix only" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" "$ST" nonblock-first-only
+	if [ -n "$PY" ] && ! san_skip python3; then
+		run pass lib "stagger: python3 blocking socket.connect through the second prefix" \
+			-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" "$PY" -c "
+import socket
+s = socket.socket()
+s.connect(('$DST', 7001))
+s.sendall(b'PEER\\n')
+line = s.makefile().readline().split()
+assert line[5] == '$SYN', line
+assert s.getpeername() == ('$DST', 7001), s.getpeername()
+print('server saw', line)"
+	fi
+	NS=$NSM
+else
+	report "not ok" "set up the several-prefixes namespace"
+fi
+
 echo "1..$N"
 [ $SKIPPED = 0 ] || echo "# $SKIPPED skipped"
 echo "netns: $PASSED passed, $FAILED failed"

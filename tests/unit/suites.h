@@ -16,5 +16,6 @@ Suite *clat_prefix_cache_suite(void);
 Suite *clat_addrmap_suite(void);
 Suite *clat_networkd_suite(void);
 Suite *clat_icmp_suite(void);
+Suite *clat_attempts_suite(void);
 
 #endif
