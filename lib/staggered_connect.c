@@ -105,7 +105,9 @@ static bool start(struct attempt *a, unsigned i, int fd, const struct clat_fd *r
 	}
 	if (CLAT_REAL(connect)(a->fd, (const struct sockaddr *)dest, sizeof(*dest)) == 0)
 		return true;
-	if (errno == EINPROGRESS)
+	/* EALREADY: the program's own socket is still connecting from an
+	 * interrupted race; it goes on as this race's first attempt. */
+	if (errno == EINPROGRESS || (i == 0 && errno == EALREADY))
 		return false;
 	a->error = errno;
 	if (i != 0)
@@ -164,6 +166,13 @@ int clat_connect_staggered(int fd, const struct sockaddr_in *asked,
 				winner = (int)i;
 				break;
 			}
+			/* A connect again after an interrupted or timed-out one
+			 * that has connected since: EISCONN, as connect(2). */
+			if (i == 0 && at[0].error == EISCONN) {
+				CLAT_REAL(fcntl)(fd, F_SETFL, status_flags);
+				return CLAT_REAL(connect)(fd, (const struct sockaddr *)first,
+							  sizeof(*first));
+			}
 			next_start = now_ms() + CLAT_ATTEMPT_DELAY_MS;
 			continue;
 		}
@@ -201,6 +210,11 @@ int clat_connect_staggered(int fd, const struct sockaddr_in *asked,
 				err = errno;
 			if (err == 0) {
 				winner = (int)index[k];
+				/* Once more, as a blocking connect would have: it
+				 * marks the socket connected (0 now), so that the
+				 * program's next connect() gets EISCONN. */
+				CLAT_REAL(connect)(a->fd, (const struct sockaddr *)&dests[winner],
+						   sizeof(dests[winner]));
 			} else {
 				a->error = err;
 				if (a->fd != fd)

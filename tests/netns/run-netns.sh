@@ -591,6 +591,9 @@ if setup_ns "$NSS" "link add clatv0 type veth peer name clatv1" "link set clatv0
 	run pass lib "stagger: a handler without SA_RESTART interrupts it: EINTR" \
 		-u CLAT_PREFIX "$(found "$PHOLE,$PHOLE2")" T_ALARM_MS=400 T_MIN_MS=390 \
 		T_MAX_MS=5000 "$ST" eintr
+	run pass lib "stagger: connect again after EINTR: the race goes on, the second prefix wins" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" T_ALARM_MS=100 T_MAX_MS=5000 \
+		"$ST" retry-after-eintr
 	run pass lib "stagger: an SA_RESTART handler does not, and the second prefix wins" \
 		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" T_ALARM_MS=100 T_MIN_MS=240 \
 		T_MAX_MS=5000 "$ST" restart

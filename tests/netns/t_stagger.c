@@ -65,6 +65,8 @@ static void c_blocking(void)
 	expect_duration(elapsed_ms(&t0), "connected");
 	T_CHECK(!(fcntl(fd, F_GETFL) & O_NONBLOCK), "the socket was left non-blocking");
 	T_CHECK(!(fcntl(fd, F_GETFD) & FD_CLOEXEC), "FD_CLOEXEC appeared");
+	T_CHECK(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 && errno == EISCONN,
+		"connect again: want -1/EISCONN, got %s", t_errname(errno));
 	t_tcp_verify(fd, t_tcp_port());
 	close(fd);
 }
@@ -136,6 +138,31 @@ static void c_eintr(void)
 	close(fd);
 }
 
+/* A program that calls connect() again after EINTR: the race goes on
+ * (the first attempt is still running under the fd) and the second prefix
+ * wins; without several prefixes this second call would wait for the dead
+ * first attempt. */
+static void c_retry_after_eintr(void)
+{
+	int fd = t_socket(SOCK_STREAM);
+	struct sockaddr_in sin = t_sin(t_dst(), t_tcp_port());
+	struct timespec t0;
+	int rc;
+
+	alarm_in(env_ms("T_ALARM_MS", 100), 0);
+	T_CHECK(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 && errno == EINTR,
+		"first connect: want -1/EINTR, got %s", t_errname(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	T_CHECK(rc == 0 || errno == EISCONN, "connect again after EINTR: %s", t_errname(errno));
+	expect_duration(elapsed_ms(&t0), "connected on the second call");
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	T_CHECK(rc == -1 && errno == EISCONN, "a third connect: want -1/EISCONN, got %s",
+		t_errname(errno));
+	t_tcp_verify(fd, t_tcp_port());
+	close(fd);
+}
+
 /* With SA_RESTART the connect goes on through the signal and the next
  * prefix still wins. */
 static void c_restart(void)
@@ -179,6 +206,7 @@ int main(int argc, char **argv)
 		{ "sndtimeo", c_sndtimeo },
 		{ "eintr", c_eintr },
 		{ "restart", c_restart },
+		{ "retry-after-eintr", c_retry_after_eintr },
 		{ "nonblock-first-only", c_nonblock_first_only },
 		{ NULL, NULL },
 	};
