@@ -151,7 +151,7 @@ static in_port_t bound_port(int fd)
  * closed meanwhile answers EBADF and is skipped. */
 static void replay_epoll(int fd, struct clat_fd *rec)
 {
-	rec->epoll_replayed |= rec->epoll_count > 0;
+	rec->twin_unsafe |= rec->epoll_count > 0;
 	for (unsigned i = 0; i < rec->epoll_count; i++) {
 		struct epoll_event ev = { .events = rec->epoll[i].events,
 					  .data.u64 = rec->epoll[i].data };

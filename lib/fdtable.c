@@ -89,7 +89,7 @@ static void reset(struct clat_fd *rec)
 	rec->bound_port = 0;
 	rec->opts.count = 0;
 	rec->epoll_count = 0;
-	rec->epoll_replayed = false;
+	rec->twin_unsafe = false;
 	rec->bpf_count = 0;
 	rec->icmp_filter = 0;
 	rec->sock_type = 0;
@@ -127,7 +127,9 @@ void clat_fd_copy(int oldfd, int newfd)
 	memcpy(to->opts.entry, from->opts.entry,
 	       from->opts.count * sizeof(from->opts.entry[0]));
 	to->epoll_count = 0; /* epoll registers (file, number): not the copy */
-	to->epoll_replayed = false;
+	/* Two numbers, one file: neither may be swapped for a twin. */
+	to->twin_unsafe = true;
+	from->twin_unsafe = true;
 	to->spare_fd_plus1 = 0; /* one owner, or it would be closed twice */
 	to->kind = from->kind;
 	to->sock_type = from->sock_type;

@@ -72,9 +72,11 @@ struct clat_fd {
 	struct clat_optlog opts;
 	unsigned epoll_count;
 	struct clat_epoll_reg epoll[CLAT_EPOLL_MAX];
-	/* The switch put the new socket back into epoll sets: another socket
-	 * must not replace it under this number later (staggered_connect.c). */
-	bool epoll_replayed;
+	/* Another socket must not replace this one under its number
+	 * (staggered_connect.c): it went back into epoll sets at the switch,
+	 * or got options or epoll registrations after it, or its file has
+	 * another number too (dup), none of which a twin would carry. */
+	bool twin_unsafe;
 	/* Raw ICMP: an ICMPv6 raw socket made in socket(), while the program
 	 * still had CAP_NET_RAW (ping drops it right after), fd + 1 or 0. */
 	int spare_fd_plus1;

@@ -17,6 +17,8 @@ CLAT_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 	if (rc != 0)
 		return rc;
 	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec != NULL && clat_fd_state(rec) == CLAT_FD_TRANSLATED && op != EPOLL_CTL_DEL)
+		rec->twin_unsafe = true; /* a twin under this number would drop out */
 	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
 		return rc;
 	uint32_t events = event != NULL ? event->events : 0;

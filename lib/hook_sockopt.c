@@ -133,8 +133,10 @@ CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, so
 	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec == NULL)
 		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
-	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED)
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED) {
+		rec->twin_unsafe = true; /* not recorded for a twin to replay */
 		return set_on_translated(rec, fd, level, optname, value, len);
+	}
 	int rc = CLAT_REAL(setsockopt)(fd, level, optname, value, len);
 	if (rc == 0 && clat_fd_state(rec) == CLAT_FD_INET)
 		record_before_switch(rec, level, optname, value, len);

@@ -183,15 +183,21 @@ run_prefix() {
 		"$PY" "$PYC" tcp-http "$SV" 8080 "$M"
 	# Several prefixes in the DNS64's order, a dead one first (RFC 8305
 	# attempts; rfc-requirements E.42): a blocking connect reaches the
-	# server through this lab's NAT64 all the same.
-	local found
-	found="CLAT_DISCOVERED=2001:db8:65::/96,$p $(($(date +%s) + 3600)) dns64"
+	# server through this lab's NAT64 all the same, 250 ms later. The dead
+	# NAT64 is a route to a neighbour whose link address nobody has: SYNs
+	# vanish (the gateway would answer "unreachable" at once). The
+	# namespace goes with lab_down.
+	local found dead=2001:db8:65::/96
+	found="CLAT_DISCOVERED=$dead,$p $(($(date +%s) + 3600)) dns64"
+	ip -n "$LAB_NS_CL" -6 neigh replace fe80::99 lladdr 02:00:00:00:00:99 dev eth0 nud permanent
+	ip -n "$LAB_NS_CL" -6 route replace "$dead" via fe80::99 dev eth0
 	check native "[$p] several prefixes, the first dead: python blocking connect via the second" \
 		PYOK '' env LD_PRELOAD="$CLAT_PRELOAD" "$found" CLAT_DEBUG=stderr \
 		"$PY" "$PYC" tcp-http-blocking "$SV" 8080 "$M"
 	cp "$OUT" "$WORK/stagger.out"
-	assert "[$p] ... and the library says the second prefix connected first" \
-		grep -q 'prefix 2 of 2 connected first' "$WORK/stagger.out"
+	assert "[$p] ... the library says the second prefix connected first, after the 250 ms delay" \
+		grep -Eq 'prefix 2 of 2 connected first, after (2[5-9][0-9]|[3-9][0-9]{2}|[0-9]{4,}) ms' \
+		"$WORK/stagger.out"
 }
 
 echo "lab: namespaces $LAB_NAME-{cl,gw,sv}; CLATRUN=${CLATRUN:-unset} CLAT_LIB=${CLAT_LIB:-unset}"

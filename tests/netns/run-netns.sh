@@ -39,7 +39,7 @@ cannot_run() {
 for tool in ip ss timeout; do
 	command -v "$tool" >/dev/null 2>&1 || cannot_run "$tool not found"
 done
-for p in t_server t_connect t_udp t_options t_names t_fdlife t_v4mapped t_policy; do
+for p in t_server t_connect t_udp t_options t_names t_fdlife t_v4mapped t_policy t_stagger; do
 	[ -x "$B/$p" ] || cannot_run "$B/$p not built"
 done
 
@@ -583,6 +583,8 @@ if setup_ns "$NSS" "link add clatv0 type veth peer name clatv1" "link set clatv0
 	run pass lib "stagger: two dead prefixes, then a good one (500 ms)" \
 		-u CLAT_PREFIX "$(found "$PHOLE,$PHOLE2,$NSP")" T_MIN_MS=490 T_MAX_MS=5000 \
 		"$ST" blocking
+	run pass lib "stagger: an option set before connect is on the winning attempt" \
+		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" "$ST" option-kept
 	run pass lib "stagger: FD_CLOEXEC kept on the winning attempt" \
 		-u CLAT_PREFIX "$(found "$PHOLE,$NSP")" "$ST" cloexec
 	run pass lib "stagger: all prefixes dead, SO_SNDTIMEO 600 ms: EINPROGRESS as connect(2) gives" \
