@@ -206,6 +206,35 @@ def sockaddr_seeds():
         + struct.pack(">HI", 22, 7) + v6("2001:db8:ffff::1") + struct.pack(">I", 2) + b"\x08" + sin6[:20])
 
 
+# ---- fuzz_attempts: prefix sets, a destination, times -----------------------
+def attempts_seeds():
+    t = "fuzz_attempts"
+    lengths = [32, 40, 48, 56, 64, 96]
+
+    def prefix(p, n):
+        return v6(p) + bytes([lengths.index(n)])
+
+    def times(now, nxt, deadline):
+        off = 1 << 30
+        return struct.pack(">III", now, nxt + off, deadline + off)
+
+    two = prefix("2001:db8:65::", 96) + prefix("2001:db8:64::", 96)
+    put(t, "dead-then-good.bin", b"\x02" + two + b"\x08" + v4("203.0.113.10")
+        + struct.pack(">H", 80) + times(1000, 1250, -1))
+    put(t, "wkp-private.bin", b"\x02" + prefix("64:ff9b::", 96) + prefix("2001:db8:64::", 96)
+        + b"\x08" + v4("10.1.2.3") + struct.pack(">H", 22) + times(1000, -1, 1100))
+    put(t, "wkp-private-allowed.bin", b"\x02" + prefix("64:ff9b::", 96)
+        + prefix("2001:db8:64::", 96) + b"\x09" + v4("10.1.2.3") + struct.pack(">H", 22)
+        + times(1000, 900, -1))
+    allp = b"".join(prefix(p, n) for p, n in PREFIXES[1:5])
+    put(t, "four-lengths.bin", b"\x04" + allp + b"\x08" + v4("192.0.2.33")
+        + struct.pack(">H", 443) + times(5, -1, -1))
+    put(t, "loopback.bin", b"\x02" + two + b"\x08" + v4("127.0.0.1") + struct.pack(">H", 7)
+        + times(0, 0, 0))
+    put(t, "max-one.bin", b"\x02" + two + b"\x02" + v4("198.51.100.1")
+        + struct.pack(">H", 53) + times(10, 3700000, -1))
+
+
 # ---- fuzz_cmsg: control buffers ---------------------------------------------
 def cmsg(level, ctype, data):
     length = 16 + len(data)
@@ -388,6 +417,7 @@ def main():
     rfc7050_seeds()
     pref64_seeds()
     sockaddr_seeds()
+    attempts_seeds()
     cmsg_seeds()
     icmp_seeds()
     cache_seeds()

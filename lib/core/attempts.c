@@ -14,13 +14,14 @@ unsigned clat_attempt_destinations(const struct clat_prefix_set *set,
 		if (clat_policy_decide(&set->prefix[i], translate_private_wkp, dst->sin_addr) !=
 		    CLAT_VERDICT_TRANSLATE)
 			continue;
-		clat_sockaddr_synthesize(&set->prefix[i], dst, &out[n]);
+		struct sockaddr_in6 candidate;
+		clat_sockaddr_synthesize(&set->prefix[i], dst, &candidate);
 		bool repeated = false;
 		for (unsigned j = 0; j < n; j++)
-			repeated |= memcmp(&out[j].sin6_addr, &out[n].sin6_addr,
-					   sizeof(out[n].sin6_addr)) == 0;
+			repeated |= memcmp(&out[j].sin6_addr, &candidate.sin6_addr,
+					   sizeof(candidate.sin6_addr)) == 0;
 		if (!repeated)
-			n++;
+			out[n++] = candidate;
 	}
 	return n;
 }

@@ -16,7 +16,7 @@
 /* The destinations to try for dst, one per prefix of set in the set's order
  * (the DNS64's answer order, RFC 7050 s3), skipping the prefixes under which
  * policy keeps dst on IPv4 and duplicates. Returns how many it wrote to out
- * (at most max). */
+ * (at most max); nothing past them is touched. */
 unsigned clat_attempt_destinations(const struct clat_prefix_set *set,
 				   bool translate_private_wkp,
 				   const struct sockaddr_in *dst,
