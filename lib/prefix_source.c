@@ -64,6 +64,14 @@ static const struct known *publish(const struct known *k)
 	return &slots[slot];
 }
 
+unsigned clat_known_prefix_count(void)
+{
+	if (clat_settings()->config.has_prefix)
+		return 1;
+	const struct known *k = snapshot();
+	return k == NULL ? 0 : k->set.count;
+}
+
 void clat_known_prefixes(struct clat_prefix_set *out)
 {
 	const struct clat_settings *s = clat_settings();

@@ -14,5 +14,7 @@
 const struct clat_prefix *clat_active_prefix(void);
 /* The prefixes known now, without discovering (for rewriting names). */
 void clat_known_prefixes(struct clat_prefix_set *out);
+/* How many there are, without copying them (the connect path asks). */
+unsigned clat_known_prefix_count(void);
 
 #endif

@@ -126,7 +126,9 @@ static unsigned plan(int fd, const struct sockaddr_in *asked, const struct socka
 	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED ||
 	    rec->kind != CLAT_KIND_STREAM || rec->bound || rec->twin_unsafe)
 		return 0;
-	/* One prefix, the usual case, costs no system call here. */
+	/* One prefix, the usual case, costs a few loads here. */
+	if (clat_known_prefix_count() < 2)
+		return 0;
 	struct clat_prefix_set set;
 	clat_known_prefixes(&set);
 	if (set.count < 2)
