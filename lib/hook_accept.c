@@ -7,18 +7,18 @@
 #include "realcalls.h"
 #include "translate.h"
 
-static int accepted(const struct clat_fd *listener, int fd, struct sockaddr *addr,
+static int accepted(enum clat_fd_state listener_state, int fd, struct sockaddr *addr,
 		    socklen_t *len, const struct sockaddr_storage *kernel)
 {
 	struct clat_fd *rec = clat_fd_obtain(fd);
 	if (rec != NULL) {
 		clat_fd_forget(fd);
-		clat_fd_set_state(rec, clat_fd_state(listener));
+		clat_fd_set_state(rec, listener_state);
 	}
 	if (addr != NULL && len != NULL) {
 		struct sockaddr_storage view;
-		socklen_t view_len = clat_peer_view(listener, (const struct sockaddr_in6 *)kernel,
-						    &view);
+		socklen_t view_len = clat_peer_view(listener_state,
+						    (const struct sockaddr_in6 *)kernel, &view);
 		clat_sockaddr_copy_out(&view, view_len, addr, len);
 	}
 	return fd;
@@ -29,12 +29,11 @@ static int accepted(const struct clat_fd *listener, int fd, struct sockaddr *add
 static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flags,
 			 bool plain_accept)
 {
-	/* The listener as it is now, kept: another thread may close it while
-	 * accept blocks, and its record must not be read after that. */
+	/* The listener's state as it is now, kept: another thread may close
+	 * it while accept blocks, and its record must not be read after that. */
 	const struct clat_fd *listener = clat_fd_rewritten(fd);
 	bool rewritten = listener != NULL;
-	struct clat_fd listener_view = { .kind = 0 };
-	clat_fd_set_state(&listener_view, rewritten ? clat_fd_state(listener) : CLAT_FD_NONE);
+	enum clat_fd_state listener_state = rewritten ? clat_fd_state(listener) : CLAT_FD_NONE;
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);
 	struct sockaddr *name = rewritten ? (struct sockaddr *)&kernel : addr;
@@ -48,7 +47,7 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flag
 		clat_fd_forget(newfd);
 		return newfd;
 	}
-	return accepted(&listener_view, newfd, addr, len, &kernel);
+	return accepted(listener_state, newfd, addr, len, &kernel);
 }
 
 CLAT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)

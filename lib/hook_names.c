@@ -7,7 +7,7 @@
 #include "translate.h"
 
 typedef int (*name_call)(int, struct sockaddr *, socklen_t *);
-typedef socklen_t (*name_view)(const struct clat_fd *, const struct sockaddr_in6 *,
+typedef socklen_t (*name_view)(enum clat_fd_state, const struct sockaddr_in6 *,
 			       struct sockaddr_storage *);
 
 static int rewritten_name(int fd, struct sockaddr *addr, socklen_t *len,
@@ -22,7 +22,7 @@ static int rewritten_name(int fd, struct sockaddr *addr, socklen_t *len,
 	int rc = call(fd, (struct sockaddr *)&kernel, &kernel_len);
 	if (rc != 0)
 		return rc;
-	socklen_t program_len = view(rec, (struct sockaddr_in6 *)&kernel, &program);
+	socklen_t program_len = view(clat_fd_state(rec), (struct sockaddr_in6 *)&kernel, &program);
 	clat_sockaddr_copy_out(&program, program_len, addr, len);
 	return 0;
 }

@@ -44,7 +44,8 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 		return got;
 	}
 	struct sockaddr_storage view;
-	socklen_t view_len = clat_peer_view(rec, (struct sockaddr_in6 *)&kernel, &view);
+	socklen_t view_len = clat_peer_view(clat_fd_state(rec), (struct sockaddr_in6 *)&kernel,
+					    &view);
 	clat_sockaddr_copy_out(&view, view_len, addr, addrlen);
 	return got;
 }

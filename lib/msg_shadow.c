@@ -85,7 +85,8 @@ void clat_shadow_recv_finish(const struct clat_fd *rec, struct msghdr *user,
 			user->msg_namelen = 0; /* stream socket: no address */
 		} else {
 			struct sockaddr_storage view;
-			socklen_t len = clat_peer_view(rec, (const struct sockaddr_in6 *)&shadow->name,
+			socklen_t len = clat_peer_view(clat_fd_state(rec),
+						       (const struct sockaddr_in6 *)&shadow->name,
 						       &view);
 			clat_sockaddr_copy_out(&view, len, user->msg_name, &user->msg_namelen);
 		}

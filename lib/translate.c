@@ -174,7 +174,7 @@ bool clat_embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v
 	return clat_sockaddr_from_v4mapped(kernel, v4);
 }
 
-socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+socklen_t clat_peer_view(enum clat_fd_state state, const struct sockaddr_in6 *kernel,
 			 struct sockaddr_storage *out)
 {
 	struct sockaddr_in v4;
@@ -188,13 +188,13 @@ socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *k
 	 * address, made now if it has none (RFC 6535 s2.4, rfc-requirements
 	 * D.31: a datagram from an unmapped source). MAPPED6 sockets belong
 	 * to programs that speak IPv6 and see such peers as they are. */
-	if (!known && clat_fd_state(rec) == CLAT_FD_TRANSLATED &&
+	if (!known && state == CLAT_FD_TRANSLATED &&
 	    clat_addrmap_for_ipv6(&kernel->sin6_addr, true, NULL, &v4.sin_addr)) {
 		v4.sin_family = AF_INET;
 		v4.sin_port = kernel->sin6_port;
 		known = true;
 	}
-	if (clat_fd_state(rec) == CLAT_FD_MAPPED6) {
+	if (state == CLAT_FD_MAPPED6) {
 		if (!known) {
 			memcpy(out, kernel, sizeof(*kernel));
 			return sizeof(*kernel);
@@ -214,7 +214,7 @@ socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *k
 	return sizeof(struct sockaddr_in);
 }
 
-socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+socklen_t clat_local_view(enum clat_fd_state state, const struct sockaddr_in6 *kernel,
 			  struct sockaddr_storage *out)
 {
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = kernel->sin6_port };
@@ -232,7 +232,7 @@ socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *
 		v4.sin_addr = mapped.sin_addr;
 	else if (!unspecified)
 		v4.sin_addr = clat_settings()->config.local_ipv4;
-	if (clat_fd_state(rec) == CLAT_FD_MAPPED6) {
+	if (state == CLAT_FD_MAPPED6) {
 		if (unspecified)
 			memcpy(out, kernel, sizeof(*kernel));
 		else

@@ -29,13 +29,14 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 				clat_dest_call call, void *ctx);
 
 /* The kernel's IPv6 address -> the name the program must see: AF_INET for a
- * TRANSLATED socket, ::ffff:a.b.c.d for a MAPPED6 one. Returns the length
- * of the result written to out (a sockaddr_storage-sized buffer). */
-socklen_t clat_peer_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+ * TRANSLATED socket, ::ffff:a.b.c.d for a MAPPED6 one (state: the socket's,
+ * clat_fd_state()). Returns the length of the result written to out (a
+ * sockaddr_storage-sized buffer). */
+socklen_t clat_peer_view(enum clat_fd_state state, const struct sockaddr_in6 *kernel,
 			 struct sockaddr_storage *out);
 /* The local name the program must see: the configured local IPv4 (RFC 7335,
  * default 192.0.0.4) with the real port, or 0.0.0.0 when unbound. */
-socklen_t clat_local_view(const struct clat_fd *rec, const struct sockaddr_in6 *kernel,
+socklen_t clat_local_view(enum clat_fd_state state, const struct sockaddr_in6 *kernel,
 			  struct sockaddr_storage *out);
 /* The IPv6 destination for an AF_INET one on a socket already TRANSLATED:
  * the NAT64 address, or ::ffff:a.b.c.d for destinations kept on IPv4. */
