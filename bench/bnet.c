@@ -30,7 +30,7 @@
  *                                  posix_spawn PROG N times with exactly that
  *                                  environment, waiting for each
  *   bnet switch-steps ADDR4 PORT N the system calls libclat's family switch
- *                                  makes (lib/family_switch.c, and auto mode's
+ *                                  makes (lib/translate/family_switch.c, and auto mode's
  *                                  IPv4 attempt), one step at a time on N fresh
  *                                  AF_INET sockets, without the library:
  *                                  prints "STEP MICROSECONDS" lines

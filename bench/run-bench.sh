@@ -522,7 +522,7 @@ syscalls_per_cycle() { # runner addr
 }
 
 # The system calls of a translated connect (bnet switch-steps replays
-# lib/family_switch.c's sequence without the library), median of 5 runs.
+# lib/translate/family_switch.c's sequence without the library), median of 5 runs.
 switch_steps() {
 	local r step us
 	for ((r = 0; r < 5; r++)); do

@@ -312,7 +312,7 @@ static void warn_if_secure(const char *program)
 			caps ? "a file-capability program" : "setuid/setgid");
 }
 
-/* CLAT_DISCOVERED="P1[,P2] EXPIRES SOURCE" for the library (prefix_source.c):
+/* CLAT_DISCOVERED="P1[,P2] EXPIRES SOURCE" for the library (lib/state/active_prefix.c):
  * what clatrun found, so the program does no DNS of its own, and when to
  * look again. Configured prefixes go as CLAT_PREFIX instead. */
 static void export_discovered(const struct clatrun_prefix *p)

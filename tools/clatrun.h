@@ -9,7 +9,7 @@
 
 #include "core/config.h"
 #include "core/pref64.h"
-#include "prefix_lookup.h"
+#include "discover/discovery.h"
 
 #define EXIT_USAGE 2
 

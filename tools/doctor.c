@@ -15,7 +15,7 @@
 #include "clatrun.h"
 #include "core/policy.h"
 #include "core/sockaddr.h"
-#include "dns64_query.h"
+#include "discover/dns64_query.h"
 
 #define CONNECT_TIMEOUT_MS 3000
 

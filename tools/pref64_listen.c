@@ -13,15 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys/clock.h"
 #include "clatrun.h"
 #include "core/pref64.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The PREF64 options of one RTM_NEWNDUSEROPT message from an RA. */
 static size_t options_of(const struct nlmsghdr *nh, struct clat_pref64 *out, size_t max)
@@ -50,10 +44,10 @@ int clatrun_wait_pref64(unsigned seconds, struct clat_pref64 *found)
 			close(fd);
 		return -1;
 	}
-	long long deadline = now_ms() + (long long)seconds * 1000;
+	long long deadline = clat_now_ms() + (long long)seconds * 1000;
 	int result = 0;
 	while (result == 0) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clat_now_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			break;

@@ -1,7 +1,7 @@
 /* The RFC 6535 address mapper's table ("bump-in-the-host", s2.3-2.4): IPv4
  * pool addresses handed to IPv4-only programs for IPv6 hosts that have no
  * usable IPv4 address. Pure: the table is a block of memory the caller
- * provides (lib/addrmap_store.c maps it from a file shared by the processes
+ * provides (lib/state/addrmap_store.c maps it from a file shared by the processes
  * of one user) and every function takes the time as an argument.
  *
  * Layout (the persistence format, version 1, native byte order except the

@@ -87,7 +87,7 @@ static int clat_cmsg_int(const struct clat_cmsg *msg)
 /* The IPv4 address the program sees as the packet's destination: the
  * embedded one for ::ffff:a.b.c.d (traffic kept on IPv4 through a
  * dual-stack socket), else the local IPv4 of the translated socket. */
-static struct in_addr clat_local_view(const struct in6_addr *addr, struct in_addr local_v4)
+static struct in_addr local_ipv4_of(const struct in6_addr *addr, struct in_addr local_v4)
 {
 	if (IN6_IS_ADDR_V4MAPPED(addr))
 		memcpy(&local_v4.s_addr, &addr->s6_addr[12], sizeof(local_v4.s_addr));
@@ -105,7 +105,7 @@ static bool clat_put_in_pktinfo(struct clat_cmsg_writer *w, const struct clat_cm
 	memcpy(&pi6, msg->data, sizeof(pi6));
 	memset(&pi, 0, sizeof(pi));
 	pi.ipi_ifindex = pi6.ipi6_ifindex;
-	pi.ipi_addr = clat_local_view(&pi6.ipi6_addr, local_v4);
+	pi.ipi_addr = local_ipv4_of(&pi6.ipi6_addr, local_v4);
 	pi.ipi_spec_dst = pi.ipi_addr;
 	return clat_cmsg_put(w, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 }
@@ -122,7 +122,7 @@ static bool clat_put_origdst(struct clat_cmsg_writer *w, const struct clat_cmsg 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = sin6.sin6_port;
-	sin.sin_addr = clat_local_view(&sin6.sin6_addr, local_v4);
+	sin.sin_addr = local_ipv4_of(&sin6.sin6_addr, local_v4);
 	return clat_cmsg_put(w, IPPROTO_IP, IP_ORIGDSTADDR, &sin, sizeof(sin));
 }
 

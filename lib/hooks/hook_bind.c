@@ -1,0 +1,57 @@
+/* bind(): a wildcard bind (0.0.0.0) is remembered and replayed as [::] on a
+ * switch; a bind to a specific IPv4 address keeps the socket on IPv4
+ * (RFC 6535 s4.2: the program chose its source address). With inbound on,
+ * a wildcard bind switches the socket at once, to [::] with IPV6_V6ONLY
+ * off: IPv6 clients can reach it and IPv4 ones (loopback) still can. */
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "export.h"
+#include "core/sockaddr.h"
+#include "translate/family_switch.h"
+#include "state/log.h"
+#include "sys/realcalls.h"
+#include "state/settings.h"
+#include "translate/translate.h"
+
+static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	if (!clat_sockaddr_is_ipv4(addr, len) || sin->sin_addr.s_addr != htonl(INADDR_ANY))
+		return false;
+	const struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
+		return false;
+	const struct clat_settings *s = clat_settings();
+	return s->enabled && s->config.inbound;
+}
+
+CLAT_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (inbound_wanted(fd, addr, len)) {
+		int saved_errno = errno;
+		in_port_t port = ((const struct sockaddr_in *)addr)->sin_port;
+		if (clat_switch_for_inbound(fd, port) != NULL)
+			return 0;
+		/* Fail open: no IPv6 (or [::]:port taken while 0.0.0.0:port
+		 * is free): the program gets its IPv4 bind. */
+		clat_log("inbound: fd %d stays IPv4-only: %s", fd, strerror(errno));
+		errno = saved_errno;
+	}
+	int rc = CLAT_REAL(bind)(fd, addr, len);
+	if (rc != 0 || !clat_sockaddr_is_ipv4(addr, len))
+		return rc;
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_INET)
+		return rc;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	if (sin->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		rec->bound = true;
+		rec->bound_port = sin->sin_port;
+	} else {
+		clat_fd_set_state(rec, CLAT_FD_PINNED);
+	}
+	return rc;
+}

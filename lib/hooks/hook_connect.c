@@ -1,0 +1,31 @@
+/* connect(): the main entry to translation. errno contract: exactly that of
+ * the real connect on the socket the program ends up using; EINPROGRESS for
+ * non-blocking sockets comes from the kernel's AF_INET6 connect unchanged. */
+#include <sys/socket.h>
+
+#include "export.h"
+#include "core/sockaddr.h"
+#include "sys/realcalls.h"
+#include "translate/staggered_connect.h"
+#include "translate/translate.h"
+
+/* ctx: the program's IPv4 destination, when it asked for one. A translated
+ * destination then goes through the staggered attempts over every known
+ * prefix (RFC 8305), which are a plain connect with one prefix. */
+static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+{
+	if (ctx != NULL && addr->sa_family == AF_INET6 && len == sizeof(struct sockaddr_in6))
+		return clat_connect_staggered(fd, ctx, (const struct sockaddr_in6 *)addr);
+	return CLAT_REAL(connect)(fd, addr, len);
+}
+
+CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (clat_sockaddr_is_ipv4(addr, len))
+		return (int)clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len,
+						real_connect, (void *)addr);
+	if (clat_sockaddr_is_v4mapped(addr, len))
+		return (int)clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len,
+						    real_connect, NULL);
+	return CLAT_REAL(connect)(fd, addr, len);
+}

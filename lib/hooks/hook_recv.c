@@ -1,0 +1,124 @@
+/* recvfrom, recvmsg, recvmmsg on rewritten sockets: the kernel's IPv6
+ * source addresses and ancillary data are turned back into what the
+ * program's socket family would deliver. Other sockets pass straight
+ * through. Short name buffers follow POSIX: truncated, full length
+ * reported (recvfrom(2)). */
+#include <sys/socket.h>
+
+#include "export.h"
+#include "core/sockaddr.h"
+#include "translate/icmp_io.h"
+#include "translate/msg_shadow.h"
+#include "sys/realcalls.h"
+#include "translate/translate.h"
+
+/* Declared by glibc only under _FORTIFY_SOURCE; fortified programs (all of
+ * Debian's) call it instead of recvfrom. */
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen);
+
+CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+			     struct sockaddr *addr, socklen_t *addrlen)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (clat_fd_is_icmp(rec)) {
+		struct iovec one = { buf, len };
+		struct msghdr msg = { .msg_name = addrlen ? addr : NULL,
+				      .msg_namelen = addrlen ? *addrlen : 0,
+				      .msg_iov = &one, .msg_iovlen = 1 };
+		ssize_t got = clat_icmp_recvmsg(fd, rec, &msg, flags);
+		if (got >= 0 && addrlen != NULL)
+			*addrlen = msg.msg_namelen;
+		return got;
+	}
+	if (rec == NULL || addr == NULL || addrlen == NULL)
+		return CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
+
+	struct sockaddr_storage kernel;
+	socklen_t kernel_len = sizeof(kernel);
+	ssize_t got = CLAT_REAL(recvfrom)(fd, buf, len, flags,
+					    (struct sockaddr *)&kernel, &kernel_len);
+	if (got < 0)
+		return got;
+	if (kernel_len == 0) {
+		*addrlen = 0; /* stream socket: no address */
+		return got;
+	}
+	struct sockaddr_storage view;
+	socklen_t view_len = clat_peer_view(clat_fd_state(rec), (struct sockaddr_in6 *)&kernel,
+					    &view);
+	clat_sockaddr_copy_out(&view, view_len, addr, addrlen);
+	return got;
+}
+
+CLAT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+				   struct sockaddr *addr, socklen_t *addrlen)
+{
+	if (len > buflen) /* let libc report the overflow as it always does */
+		return CLAT_REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, addrlen);
+	return recvfrom(fd, buf, len, flags, addr, addrlen);
+}
+
+CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || msg == NULL)
+		return CLAT_REAL(recvmsg)(fd, msg, flags);
+	if (clat_fd_is_icmp(rec))
+		return clat_icmp_recvmsg(fd, rec, msg, flags);
+
+	struct clat_msg_shadow shadow;
+	struct msghdr kernel;
+	clat_shadow_recv_prepare(rec, msg, &shadow, &kernel);
+	ssize_t got = CLAT_REAL(recvmsg)(fd, &kernel, flags);
+	if (got >= 0)
+		clat_shadow_recv_finish(rec, msg, &shadow, &kernel);
+	return got;
+}
+
+CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			 struct timespec *timeout)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || vec == NULL || vlen == 0)
+		return CLAT_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
+	if (clat_fd_is_icmp(rec)) { /* one message; recvmmsg(2) may return fewer */
+		ssize_t got = clat_icmp_recvmsg(fd, rec, &vec[0].msg_hdr, flags & ~MSG_WAITFORONE);
+		if (got < 0)
+			return -1;
+		vec[0].msg_len = (unsigned int)got;
+		return 1;
+	}
+
+	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
+	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
+	unsigned int count = vlen < CLAT_SHADOW_BATCH ? vlen : CLAT_SHADOW_BATCH;
+	for (unsigned int i = 0; i < count; i++) {
+		clat_shadow_recv_prepare(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
+		kernel[i].msg_len = 0;
+	}
+	int got = CLAT_REAL(recvmmsg)(fd, kernel, count, flags, timeout);
+	for (int i = 0; i < got; i++) {
+		clat_shadow_recv_finish(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
+		vec[i].msg_len = kernel[i].msg_len;
+	}
+	return got;
+}
+
+/* recv(2) is recvfrom(2) without an address: hooked for ICMP sockets. */
+CLAT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
+		return CLAT_REAL(recv)(fd, buf, len, flags);
+	return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+
+/* The fortified recv (_FORTIFY_SOURCE builds, as Debian's). */
+CLAT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen) /* let libc report the overflow as it always does */
+		return CLAT_REAL(__recv_chk)(fd, buf, len, buflen, flags);
+	return recv(fd, buf, len, flags);
+}

@@ -1,0 +1,195 @@
+/* setsockopt/getsockopt. Before a switch, options set on a watched AF_INET
+ * socket are recorded for replay; options that tie the socket to IPv4
+ * (SO_BROADCAST, IPv4 multicast: RFC 6535 s4.1, s4.6) pin it. After a
+ * switch, IPPROTO_IP options are answered by their IPv6 twins (RFC 7915
+ * s5.1: TOS <-> traffic class, TTL <-> hop limit) and SO_DOMAIN still says
+ * AF_INET. */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/icmp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "export.h"
+#include "core/sockopt.h"
+#include "sys/realcalls.h"
+#include "translate/translate.h"
+
+/* RFC 7915 s5.2 / rfc-requirements E.38: an IPv4 packet through the NAT64
+ * carries a 20-byte IPv4 header where IPv6 had 40. */
+#define CLAT_IPV6_IPV4_HEADER_DIFFERENCE 20
+
+/* SOL_RAW ICMP_FILTER: a mask of ICMPv4 types to drop (raw(7)). */
+static bool keep_icmp_filter(struct clat_fd *rec, const void *value, socklen_t len)
+{
+	if (value == NULL || len < sizeof(rec->icmp_filter))
+		return false;
+	memcpy(&rec->icmp_filter, value, sizeof(rec->icmp_filter));
+	return true;
+}
+
+/* Keeps a classic BPF program (SO_ATTACH_FILTER); false if it is too big
+ * to keep, or malformed. */
+static bool keep_filter(struct clat_fd *rec, const void *value, socklen_t len)
+{
+	const struct sock_fprog *prog = value;
+	if (value == NULL || len < sizeof(*prog) || prog->len == 0 || prog->len > CLAT_BPF_MAX ||
+	    prog->filter == NULL)
+		return false;
+	memcpy(rec->bpf, prog->filter, prog->len * sizeof(prog->filter[0]));
+	rec->bpf_count = prog->len;
+	return true;
+}
+
+/* Options that need more than recording: a socket filter (its program
+ * lives in the caller's memory, and a raw ICMP socket's filter is for IPv4
+ * packets), and IP_HDRINCL (the program writes IPv4 headers itself: the
+ * socket stays IPv4). True when handled here. */
+static bool record_special(struct clat_fd *rec, int level, int optname,
+			   const void *value, socklen_t len)
+{
+	if (level == SOL_RAW && optname == ICMP_FILTER) {
+		keep_icmp_filter(rec, value, len);
+		return true;
+	}
+	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER) {
+		if (!keep_filter(rec, value, len))
+			clat_fd_set_state(rec, CLAT_FD_PINNED);
+		return true;
+	}
+	if (level == SOL_SOCKET && optname == SO_DETACH_FILTER) {
+		rec->bpf_count = 0;
+		return true;
+	}
+	if (level == IPPROTO_IP && optname == IP_HDRINCL) {
+		int on = 0;
+		if (value != NULL && len >= sizeof(int))
+			memcpy(&on, value, sizeof(on));
+		if (on)
+			clat_fd_set_state(rec, CLAT_FD_PINNED);
+		return true;
+	}
+	return false;
+}
+
+static void record_before_switch(struct clat_fd *rec, int level, int optname,
+				 const void *value, socklen_t len)
+{
+	if (record_special(rec, level, optname, value, len))
+		return;
+	int v6_level, v6_optname;
+	switch (clat_sockopt_classify(level, optname, &v6_level, &v6_optname)) {
+	case CLAT_SOCKOPT_PINS_IPV4:
+		clat_fd_set_state(rec, CLAT_FD_PINNED);
+		break;
+	case CLAT_SOCKOPT_COPY:
+	case CLAT_SOCKOPT_MAP:
+		if (!clat_fd_record_option(rec, level, optname, value, len))
+			clat_fd_set_state(rec, CLAT_FD_PINNED); /* cannot replay it: stay IPv4 */
+		break;
+	case CLAT_SOCKOPT_DROP:
+		break;
+	}
+}
+
+static int set_on_translated(struct clat_fd *rec, int fd, int level, int optname,
+			     const void *value, socklen_t len)
+{
+	/* The raw ICMP socket's filters are run by the library on the IPv4
+	 * packets it builds (icmp_io.c), never by the kernel on ICMPv6;
+	 * ping sets ICMP_FILTER again after the first error it sees. */
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {
+		if (keep_icmp_filter(rec, value, len))
+			return 0;
+		errno = EINVAL;
+		return -1;
+	}
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_SOCKET &&
+	    (optname == SO_ATTACH_FILTER || optname == SO_DETACH_FILTER)) {
+		if (optname == SO_DETACH_FILTER) {
+			rec->bpf_count = 0;
+			return 0;
+		}
+		if (keep_filter(rec, value, len))
+			return 0;
+		errno = len < sizeof(struct sock_fprog) ? EINVAL : ENOMEM;
+		return -1;
+	}
+	int v6_level = level, v6_optname = optname;
+	if (level != IPPROTO_IP ||
+	    clat_sockopt_classify(level, optname, &v6_level, &v6_optname) != CLAT_SOCKOPT_MAP)
+		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
+	int as_int;
+	if (len == 1 && value != NULL) { /* IP_TOS and IP_TTL accept one byte */
+		as_int = *(const unsigned char *)value;
+		value = &as_int;
+		len = sizeof(as_int);
+	}
+	return CLAT_REAL(setsockopt)(fd, v6_level, v6_optname, value, len);
+}
+
+CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, socklen_t len)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL)
+		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED) {
+		rec->twin_unsafe = true; /* not recorded for a twin to replay */
+		return set_on_translated(rec, fd, level, optname, value, len);
+	}
+	int rc = CLAT_REAL(setsockopt)(fd, level, optname, value, len);
+	if (rc == 0 && clat_fd_state(rec) == CLAT_FD_INET)
+		record_before_switch(rec, level, optname, value, len);
+	return rc;
+}
+
+/* Writes an int answer the way ip_getsockopt does: one byte when the
+ * caller's buffer is smaller than an int and the value fits. */
+static void put_int_answer(int answer, void *value, socklen_t *len)
+{
+	if (*len < (socklen_t)sizeof(int) && *len > 0 && answer >= 0 && answer <= 255) {
+		*(unsigned char *)value = (unsigned char)answer;
+		*len = 1;
+		return;
+	}
+	socklen_t n = *len < (socklen_t)sizeof(int) ? *len : (socklen_t)sizeof(int);
+	memcpy(value, &answer, n);
+	*len = n;
+}
+
+static int get_ip_level(int fd, int optname, void *value, socklen_t *len)
+{
+	int v6_level, v6_optname;
+	if (!clat_sockopt_query_v6(optname, &v6_level, &v6_optname))
+		return CLAT_REAL(getsockopt)(fd, IPPROTO_IP, optname, value, len);
+	int answer = 0;
+	socklen_t answer_len = sizeof(answer);
+	if (CLAT_REAL(getsockopt)(fd, v6_level, v6_optname, &answer, &answer_len) != 0)
+		return -1;
+	if (optname == IP_MTU)
+		answer -= CLAT_IPV6_IPV4_HEADER_DIFFERENCE;
+	put_int_answer(answer, value, len);
+	return 0;
+}
+
+CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_t *len)
+{
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
+		return CLAT_REAL(getsockopt)(fd, level, optname, value, len);
+	if (level == IPPROTO_IP)
+		return get_ip_level(fd, optname, value, len);
+	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {
+		socklen_t n = *len < sizeof(rec->icmp_filter) ? *len : sizeof(rec->icmp_filter);
+		memcpy(value, &rec->icmp_filter, n);
+		*len = n;
+		return 0;
+	}
+	int rc = CLAT_REAL(getsockopt)(fd, level, optname, value, len);
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_DOMAIN && *len >= sizeof(int)) {
+		int inet = AF_INET;
+		memcpy(value, &inet, sizeof(inet));
+	}
+	return rc;
+}
