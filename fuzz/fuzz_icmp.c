@@ -26,6 +26,7 @@
 #include <linux/filter.h>
 
 #include "fuzz_util.h"
+#include "bpf.h"
 #include "icmp.h"
 
 /* ---- references ------------------------------------------------------ */

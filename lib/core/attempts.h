@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "rfc7050.h"
+#include "prefix_set.h"
 
 /* RFC 8305 s8: the Connection Attempt Delay. 250 ms is the recommended
  * default; never less than 100 ms (and never under 10 ms). */

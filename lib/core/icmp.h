@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h> /* struct timespec, used by linux/errqueue.h */
 
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
 
-#include "rfc7050.h"
+#include "prefix_set.h"
 
 /* RFC 7600 s4: the IPv4 address shown for an IPv6 node outside the prefix
  * (an IPv6 router before the NAT64). */
@@ -95,18 +94,5 @@ size_t clat_icmp6_packet_to_v4(const uint8_t *msg, size_t len,
 			       uint8_t hop_limit, uint8_t tclass,
 			       const struct clat_prefix_set *prefixes,
 			       uint8_t *out, size_t outlen);
-
-/* Classic BPF (the program's SO_ATTACH_FILTER for its IPv4 raw socket),
- * run by the library over the synthesised IPv4 packet. A filter is valid
- * when 1 <= count <= 4096, every jump lands inside, it ends in RET, and
- * only the classic opcodes (LD/LDX/ST/STX/ALU/JMP/RET/MISC, abs, ind, len,
- * mem, msh) are used; extensions (SKF_AD_OFF, SKF_NET_OFF ...) are
- * invalid. */
-struct sock_filter;
-bool clat_bpf_valid(const struct sock_filter *prog, unsigned count);
-/* Returns what the filter returns (0: drop; otherwise bytes to keep). Loads
- * outside the packet return 0, as the kernel does. */
-uint32_t clat_bpf_run(const struct sock_filter *prog, unsigned count,
-		      const uint8_t *pkt, size_t len);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rfc7050.h"
+#include "prefix_set.h"
 
 #define CLAT_NETWORKD_MAX_DEPTH 64 /* deeper JSON is refused, not recursed into */
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rfc7050.h"
+#include "prefix_set.h"
 
 enum clat_prefix_source {
 	CLAT_SOURCE_NONE = 0,

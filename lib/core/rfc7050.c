@@ -76,19 +76,6 @@ bool clat_rfc7050_prefix_of(const struct in6_addr *aaaa, struct clat_prefix *out
 	       clat_rfc7050_find_prefix(aaaa, CLAT_RFC7050_WKA2, out) == CLAT_FIND_OK;
 }
 
-bool clat_prefix_set_add(struct clat_prefix_set *set, const struct clat_prefix *p)
-{
-	unsigned count = set->count < CLAT_MAX_PREFIXES ? set->count : CLAT_MAX_PREFIXES;
-
-	for (unsigned i = 0; i < count; i++)
-		if (clat_prefix_equal(&set->prefix[i], p))
-			return true; /* 7050 s3: each prefix once, first position kept */
-	if (set->count >= CLAT_MAX_PREFIXES)
-		return false;
-	set->prefix[set->count++] = *p;
-	return true;
-}
-
 /* A bounded reader over the message: every access checks len. */
 struct clat_dns_reader {
 	const uint8_t *msg;

@@ -8,15 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefix_set.h"
 #include "rfc6052.h"
-
-/* Several prefixes are used in the order received (7050 s3, s3.4). */
-#define CLAT_MAX_PREFIXES 4
-
-struct clat_prefix_set {
-	unsigned count;
-	struct clat_prefix prefix[CLAT_MAX_PREFIXES];
-};
 
 /* The well-known name and addresses (7050 s2.2). */
 #define CLAT_RFC7050_NAME "ipv4only.arpa"
@@ -37,9 +30,6 @@ enum clat_find_status clat_rfc7050_find_prefix(const struct in6_addr *aaaa, uint
 /* Tries 192.0.0.170, then 192.0.0.171 when the first gives none or is
  * ambiguous (7050 s3). */
 bool clat_rfc7050_prefix_of(const struct in6_addr *aaaa, struct clat_prefix *out);
-/* Appends p unless already present; false when the set is full. */
-bool clat_prefix_set_add(struct clat_prefix_set *set, const struct clat_prefix *p);
-
 enum clat_dns_outcome {
 	CLAT_DNS_POSITIVE = 0, /* at least one prefix found */
 	CLAT_DNS_NEGATIVE,     /* NXDOMAIN or NODATA: no DNS64 here */

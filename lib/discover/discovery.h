@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/prefix_cache.h"
+#include "core/rfc7050.h"
 #include "discover/cache_file.h"
 
 struct ares_socket_functions;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "core/bpf.h"
 #include "core/icmp.h"
 #include "translate/icmp_io.h"
 #include "translate/msg_shadow.h"

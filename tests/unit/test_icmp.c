@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bpf.h"
 #include "core/icmp.h"
 #include "suites.h"
 #include "test_util.h"
