@@ -9,13 +9,14 @@
 #include "translate/staggered_connect.h"
 #include "translate/translate.h"
 
-/* ctx: the program's IPv4 destination, when it asked for one. A translated
- * destination then goes through the staggered attempts over every known
- * prefix (RFC 8305), which are a plain connect with one prefix. */
-static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+/* A destination synthesised under several prefixes goes through the
+ * staggered attempts (RFC 8305), which are a plain connect with one. */
+static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len,
+			    const struct clat_destination *dest, void *ctx)
 {
-	if (ctx != NULL && addr->sa_family == AF_INET6 && len == sizeof(struct sockaddr_in6))
-		return clat_connect_staggered(fd, ctx, (const struct sockaddr_in6 *)addr);
+	(void)ctx;
+	if (dest != NULL && dest->kind == CLAT_DEST_SYNTHESIZED && dest->count > 1)
+		return clat_connect_staggered(fd, dest);
 	return CLAT_REAL(connect)(fd, addr, len);
 }
 
@@ -23,7 +24,7 @@ CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	if (clat_sockaddr_is_ipv4(addr, len))
 		return (int)clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len,
-						real_connect, (void *)addr);
+						real_connect, NULL);
 	if (clat_sockaddr_is_v4mapped(addr, len))
 		return (int)clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len,
 						    real_connect, NULL);

@@ -18,8 +18,10 @@ struct sendto_args {
 	int flags;
 };
 
-static ssize_t real_sendto(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+static ssize_t real_sendto(int fd, const struct sockaddr *addr, socklen_t len,
+                           const struct clat_destination *dest, void *ctx)
 {
+	(void)dest;
 	const struct sendto_args *a = ctx;
 	if (clat_fd_is_icmp(clat_fd_rewritten(fd))) {
 		struct iovec one = { (void *)a->buf, a->len };
@@ -40,7 +42,7 @@ CLAT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	if (clat_sockaddr_is_v4mapped(addr, addrlen))
 		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, addrlen,
 					       real_sendto, &args);
-	return real_sendto(fd, addr, addrlen, &args);
+	return real_sendto(fd, addr, addrlen, NULL, &args);
 }
 
 struct sendmsg_args {
@@ -51,8 +53,10 @@ struct sendmsg_args {
 /* Sends msg; once the socket is rewritten, names and ancillary data go
  * through a shadow. The destination the driver chose is not used directly:
  * the shadow derives the same one from msg. */
-static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len,
+                            const struct clat_destination *dest, void *ctx)
 {
+	(void)dest;
 	const struct sendmsg_args *a = ctx;
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	(void)addr;
@@ -79,7 +83,7 @@ CLAT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (clat_sockaddr_is_v4mapped(msg->msg_name, msg->msg_namelen))
 		return clat_call_v4mapped_dest(fd, msg->msg_name, msg->msg_namelen,
 					       real_sendmsg, &args);
-	return real_sendmsg(fd, NULL, 0, &args);
+	return real_sendmsg(fd, NULL, 0, NULL, &args);
 }
 
 struct sendmmsg_args {
@@ -101,8 +105,10 @@ static ssize_t send_icmp_batch(int fd, struct mmsghdr *kernel, unsigned int coun
 	return i;
 }
 
-static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len, void *ctx)
+static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len,
+                             const struct clat_destination *dest, void *ctx)
 {
+	(void)dest;
 	const struct sendmmsg_args *a = ctx;
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	(void)addr;
@@ -144,7 +150,7 @@ CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	if (clat_sockaddr_is_v4mapped(first->msg_name, first->msg_namelen))
 		return (int)clat_call_v4mapped_dest(fd, first->msg_name, first->msg_namelen,
 						    real_sendmmsg, &args);
-	return (int)real_sendmmsg(fd, NULL, 0, &args);
+	return (int)real_sendmmsg(fd, NULL, 0, NULL, &args);
 }
 
 /* send(2) is sendto(2) without an address; it needs hooking only for
@@ -154,5 +160,5 @@ CLAT_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
 		return CLAT_REAL(send)(fd, buf, len, flags);
 	struct sendto_args args = { buf, len, flags };
-	return real_sendto(fd, NULL, 0, &args);
+	return real_sendto(fd, NULL, 0, NULL, &args);
 }

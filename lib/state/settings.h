@@ -6,11 +6,13 @@
 #include <stdbool.h>
 
 #include "core/config.h"
+#include "core/prefix_set.h"
 
 struct clat_settings {
 	bool enabled;    /* false: every hook is a plain pass-through */
 	bool secure;     /* AT_SECURE: environment ignored */
 	struct clat_config config;
+	struct clat_prefix_set explicit_prefixes; /* config.prefix, when set */
 	char config_path[256];
 	char why_disabled[CLAT_CONFIG_ERR_MAX + 320];
 };

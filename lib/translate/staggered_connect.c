@@ -28,9 +28,7 @@
 #include "translate/family_switch.h"
 #include "state/fdtable.h"
 #include "state/log.h"
-#include "state/active_prefix.h"
 #include "sys/realcalls.h"
-#include "state/settings.h"
 #include "translate/staggered_connect.h"
 
 struct attempt {
@@ -112,31 +110,19 @@ static void drop_from_sigset(sigset_t *set, int sig)
 	w[bit / SIGSET_WORD_BITS] &= ~(1UL << (bit % SIGSET_WORD_BITS));
 }
 
-/* The destinations to race, or 0/1 when fd gets a plain connect. */
-static unsigned plan(int fd, const struct sockaddr_in *asked, const struct sockaddr_in6 *first,
-		     int *status_flags, struct clat_fd **rec_out, struct sockaddr_in6 *dests)
+/* Whether fd may race its candidates: a blocking TCP socket a twin can
+ * stand in for. */
+static bool may_race(int fd, int *status_flags, struct clat_fd **rec_out)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED ||
 	    rec->kind != CLAT_KIND_STREAM || rec->bound || rec->twin_unsafe)
-		return 0;
-	/* One prefix, the usual case, costs a few loads here. */
-	if (clat_known_prefix_count() < 2)
-		return 0;
-	struct clat_prefix_set set;
-	clat_known_prefixes(&set);
-	if (set.count < 2)
-		return 0;
-	unsigned n = clat_attempt_destinations(&set, clat_settings()->config.translate_private_wkp,
-					       asked, dests, CLAT_MAX_PREFIXES);
-	/* A mapped pool address or a v4-mapped fallback is not ours to race. */
-	if (n < 2 || memcmp(&dests[0].sin6_addr, &first->sin6_addr, sizeof(first->sin6_addr)) != 0)
-		return 0;
+		return false;
 	*status_flags = CLAT_REAL(fcntl)(fd, F_GETFL);
 	if (*status_flags < 0 || (*status_flags & O_NONBLOCK))
-		return 0;
+		return false;
 	*rec_out = rec;
-	return n;
+	return true;
 }
 
 /* Errors that blame the way to the destination, after which the next
@@ -330,15 +316,14 @@ static int run_race(struct race *r, const struct clat_fd *rec, const struct sock
 	}
 }
 
-int clat_connect_staggered(int fd, const struct sockaddr_in *asked,
-			   const struct sockaddr_in6 *first)
+int clat_connect_staggered(int fd, const struct clat_destination *dest)
 {
-	struct sockaddr_in6 dests[CLAT_MAX_PREFIXES];
+	const struct sockaddr_in6 *dests = dest->candidate, *first = &dest->candidate[0];
+	unsigned n = dest->count;
 	struct clat_fd *rec = NULL;
 	int status_flags = 0;
-	unsigned n = plan(fd, asked, first, &status_flags, &rec, dests);
 	struct stat was;
-	if (n < 2 || fstat(fd, &was) != 0 ||
+	if (n < 2 || !may_race(fd, &status_flags, &rec) || fstat(fd, &was) != 0 ||
 	    CLAT_REAL(fcntl)(fd, F_SETFL, status_flags | O_NONBLOCK) != 0)
 		return CLAT_REAL(connect)(fd, (const struct sockaddr *)first, sizeof(*first));
 

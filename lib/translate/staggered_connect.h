@@ -2,14 +2,13 @@
 #ifndef CLAT_STAGGERED_CONNECT_H
 #define CLAT_STAGGERED_CONNECT_H
 
-#include <netinet/in.h>
+#include "core/destination.h"
 
-/* connect(fd, first) for a switched socket whose program asked for asked.
- * A blocking TCP socket, when more than one NAT64 prefix is known, tries
- * asked under each prefix in order, CLAT_ATTEMPT_DELAY_MS apart, and keeps
- * the first attempt that connects (RFC 8305 s5, s7.1). Everything else is
- * the real connect(fd, first). Same result and errno contract as connect(). */
-int clat_connect_staggered(int fd, const struct sockaddr_in *asked,
-			   const struct sockaddr_in6 *first);
+/* connect() of a switched socket to a destination synthesised under
+ * several prefixes (dest->candidate, in order). A blocking TCP socket
+ * tries each, CLAT_ATTEMPT_DELAY_MS apart, and keeps the first attempt
+ * that connects (RFC 8305 s5, s7.1). Everything else is the real connect
+ * to the first candidate. Same result and errno contract as connect(). */
+int clat_connect_staggered(int fd, const struct clat_destination *dest);
 
 #endif

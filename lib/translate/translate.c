@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 
 #include "state/addrmap_store.h"
-#include "core/policy.h"
+#include "core/destination.h"
 #include "core/sockaddr.h"
 #include "translate/family_switch.h"
 #include "state/active_prefix.h"
@@ -26,53 +26,45 @@ struct clat_fd *clat_fd_rewritten(int fd)
 	return state == CLAT_FD_TRANSLATED || state == CLAT_FD_MAPPED6 ? rec : NULL;
 }
 
-/* The prefix and synthesised address for dst, or false with the reason
- * logged when policy keeps dst on IPv4. */
-static bool synthesize_for(struct in_addr dst, in_port_t port, struct sockaddr_in6 *out)
+static enum clat_map_answer map_lookup(void *arg, struct in_addr addr, struct in6_addr *host)
 {
-	const struct clat_settings *s = clat_settings();
-	const struct clat_prefix *prefix = clat_active_prefix();
-	if (prefix == NULL)
-		return false;
-	enum clat_verdict verdict =
-		clat_policy_decide(prefix, s->config.translate_private_wkp, dst);
-	if (verdict != CLAT_VERDICT_TRANSLATE) {
-		char text[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &dst, text, sizeof(text));
-		clat_log("%s kept on IPv4: %s", text, clat_verdict_text(verdict));
-		return false;
-	}
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port, .sin_addr = dst };
-	clat_sockaddr_synthesize(prefix, &sin, out);
-	return true;
+	(void)arg;
+	if (!clat_addrmap_in_pool(addr))
+		return CLAT_MAP_OUTSIDE_POOL;
+	return clat_addrmap_to_ipv6(addr, host) ? CLAT_MAP_FOUND : CLAT_MAP_UNMAPPED;
 }
 
-/* A pool address of the RFC 6535 mapper stands for an IPv6 host reached
- * directly, not through the NAT64 (s2.3). */
-static bool mapped_for(struct in_addr dst, in_port_t port, struct sockaddr_in6 *out)
+/* The core's decision for dst with this process's settings (one place:
+ * lib/core/destination.c). With with_prefixes false it stops at
+ * NEEDS_PREFIX, so that auto mode's IPv4 attempt runs before discovery
+ * and the never-translate set never waits for it. */
+static void decide(const struct sockaddr_in *dst, bool socket_is_ipv6, bool with_prefixes,
+		   struct clat_destination *out)
 {
-	struct in6_addr ipv6;
-	if (!clat_addrmap_to_ipv6(dst, &ipv6))
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->sin6_family = AF_INET6;
-	out->sin6_port = port;
-	out->sin6_addr = ipv6;
-	return true;
+	struct clat_dest_inputs in = {
+		.translate_private_wkp = clat_settings()->config.translate_private_wkp,
+		.socket_is_ipv6 = socket_is_ipv6,
+		.map_lookup = map_lookup,
+	};
+	clat_destination_decide(&in, dst, out);
+	if (out->kind != CLAT_DEST_NEEDS_PREFIX || !with_prefixes)
+		return;
+	in.prefixes = clat_active_prefixes();
+	clat_destination_decide(&in, dst, out);
+	/* No prefix at all is logged once, where discovery gives up. */
+	if ((out->kind == CLAT_DEST_KEEP || out->kind == CLAT_DEST_V4MAPPED) &&
+	    out->reason != CLAT_DEST_BECAUSE_NO_PREFIX) {
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &dst->sin_addr, text, sizeof(text));
+		clat_log("%s kept on IPv4: %s", text, clat_dest_reason_text(out->reason));
+	}
 }
 
 void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *out)
 {
-	/* Loopback and the rest of the never-translate set stay on IPv4
-	 * without asking for a prefix (an inbound server answering a local
-	 * client must not wait for discovery). */
-	if (clat_ipv4_is_special(dst->sin_addr)) {
-		clat_sockaddr_v4mapped(dst, out);
-		return;
-	}
-	if (!mapped_for(dst->sin_addr, dst->sin_port, out) &&
-	    !synthesize_for(dst->sin_addr, dst->sin_port, out))
-		clat_sockaddr_v4mapped(dst, out);
+	struct clat_destination d;
+	decide(dst, true, true, &d);
+	*out = d.candidate[0];
 }
 
 /* Runs the real IPv4 attempt that auto mode makes first. Returns true when
@@ -82,32 +74,38 @@ static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t 
 {
 	if (clat_settings()->config.mode != CLAT_MODE_AUTO)
 		return false;
-	*result = call(fd, dst, len, ctx);
+	*result = call(fd, dst, len, NULL, ctx);
 	return *result >= 0 || !no_ipv4_route(errno);
+}
+
+static ssize_t call_ipv6(int fd, const struct clat_destination *d, uint32_t flowinfo,
+			 clat_dest_call call, void *ctx)
+{
+	struct sockaddr_in6 dst6 = d->candidate[0];
+	dst6.sin6_flowinfo = flowinfo;
+	return call(fd, (const struct sockaddr *)&dst6, sizeof(dst6), d, ctx);
 }
 
 ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len,
 			    clat_dest_call call, void *ctx)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
-	struct sockaddr_in6 dst6;
+	enum clat_fd_state state = rec == NULL ? CLAT_FD_NONE : clat_fd_state(rec);
+	struct clat_destination d;
 
-	if (rec != NULL && clat_fd_state(rec) == CLAT_FD_TRANSLATED) {
-		clat_translated_dest(dst, &dst6);
-		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	if (state == CLAT_FD_TRANSLATED) {
+		decide(dst, true, true, &d);
+		return call_ipv6(fd, &d, 0, call, ctx);
 	}
-	if ((rec != NULL && clat_fd_state(rec) == CLAT_FD_PINNED) || !clat_settings()->enabled ||
-	    clat_ipv4_is_special(dst->sin_addr))
-		return call(fd, (const struct sockaddr *)dst, len, ctx);
+	if (state == CLAT_FD_PINNED || !clat_settings()->enabled)
+		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
+	decide(dst, false, false, &d);
 	/* A mapped pool address exists only because the name had no IPv4:
-	 * straight to its IPv6 host, whatever the mode. Unmapped pool
-	 * addresses are not translated (RFC 6535 s2.1). */
-	if (clat_addrmap_in_pool(dst->sin_addr)) {
-		if (!mapped_for(dst->sin_addr, dst->sin_port, &dst6) ||
-		    clat_switch_to_ipv6(fd) == NULL)
-			return call(fd, (const struct sockaddr *)dst, len, ctx);
-		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
-	}
+	 * straight to its IPv6 host, whatever the mode. */
+	if (d.kind == CLAT_DEST_MAPPED && clat_switch_to_ipv6(fd) != NULL)
+		return call_ipv6(fd, &d, 0, call, ctx);
+	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
+		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
 
 	ssize_t result = -1;
 	if (ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
@@ -115,14 +113,14 @@ ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len
 	int ipv4_errno = errno;
 	bool tried_ipv4 = clat_settings()->config.mode == CLAT_MODE_AUTO;
 
-	if (!synthesize_for(dst->sin_addr, dst->sin_port, &dst6) ||
-	    clat_switch_to_ipv6(fd) == NULL) {
+	decide(dst, false, true, &d);
+	if (d.kind != CLAT_DEST_SYNTHESIZED || clat_switch_to_ipv6(fd) == NULL) {
 		if (!tried_ipv4)
-			return call(fd, (const struct sockaddr *)dst, len, ctx);
+			return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
 		errno = ipv4_errno; /* fail open: the program sees the IPv4 result */
 		return result;
 	}
-	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	return call_ipv6(fd, &d, 0, call, ctx);
 }
 
 ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_t len,
@@ -130,20 +128,19 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 {
 	struct clat_fd *rec = clat_fd_find(fd);
 	struct sockaddr_in v4;
-	struct sockaddr_in6 dst6;
+	struct clat_destination d;
 
 	clat_sockaddr_from_v4mapped(dst, &v4);
 	bool known = rec != NULL && clat_fd_state(rec) == CLAT_FD_MAPPED6;
-	if ((!known && !clat_settings()->enabled) || clat_ipv4_is_special(v4.sin_addr))
-		return call(fd, (const struct sockaddr *)dst, len, ctx);
-	if (clat_addrmap_in_pool(v4.sin_addr)) {
-		if (!mapped_for(v4.sin_addr, v4.sin_port, &dst6) ||
-		    (rec = clat_fd_obtain(fd)) == NULL)
-			return call(fd, (const struct sockaddr *)dst, len, ctx);
-		dst6.sin6_flowinfo = dst->sin6_flowinfo;
+	if (!known && !clat_settings()->enabled)
+		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
+	decide(&v4, true, false, &d);
+	if (d.kind == CLAT_DEST_MAPPED && (rec = clat_fd_obtain(fd)) != NULL) {
 		clat_fd_set_state(rec, CLAT_FD_MAPPED6);
-		return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+		return call_ipv6(fd, &d, dst->sin6_flowinfo, call, ctx);
 	}
+	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
+		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
 
 	ssize_t result = -1;
 	if (!known &&
@@ -152,16 +149,15 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	int ipv4_errno = errno;
 	bool tried_ipv4 = !known && clat_settings()->config.mode == CLAT_MODE_AUTO;
 
-	if (!synthesize_for(v4.sin_addr, v4.sin_port, &dst6) ||
-	    (rec = clat_fd_obtain(fd)) == NULL) {
+	decide(&v4, true, true, &d);
+	if (d.kind != CLAT_DEST_SYNTHESIZED || (rec = clat_fd_obtain(fd)) == NULL) {
 		if (!tried_ipv4)
-			return call(fd, (const struct sockaddr *)dst, len, ctx);
+			return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
 		errno = ipv4_errno;
 		return result;
 	}
-	dst6.sin6_flowinfo = dst->sin6_flowinfo;
 	clat_fd_set_state(rec, CLAT_FD_MAPPED6);
-	return call(fd, (struct sockaddr *)&dst6, sizeof(dst6), ctx);
+	return call_ipv6(fd, &d, dst->sin6_flowinfo, call, ctx);
 }
 
 bool clat_embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4)

@@ -8,12 +8,15 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "core/destination.h"
 #include "state/fdtable.h"
 
 
-/* One real call aimed at a destination (connect, sendto, sendmsg ...). */
-typedef ssize_t (*clat_dest_call)(int fd, const struct sockaddr *addr,
-				  socklen_t len, void *ctx);
+/* One real call aimed at a destination (connect, sendto, sendmsg ...).
+ * dest: the core's decision when addr is its first candidate, NULL when
+ * addr is the program's own destination. */
+typedef ssize_t (*clat_dest_call)(int fd, const struct sockaddr *addr, socklen_t len,
+				  const struct clat_destination *dest, void *ctx);
 
 /* Runs call for an AF_INET destination on fd, switching the socket to IPv6
  * and aiming it at the NAT64 address when the mode and policy say so. In
