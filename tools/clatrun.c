@@ -22,10 +22,10 @@
 #include "clatrun.h"
 #include "core/config.h"
 #include "preload_admin.h"
+#include "sys/config_file.h"
 
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
-#define CONFIG_MAX_BYTES 65536
 
 struct options {
 	const char *config_path; /* --config, else CLAT_CONFIG, else default */
@@ -179,38 +179,27 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die_usage("%s", "--doctor takes at most one IPV4:PORT");
 }
 
-static bool read_file(const char *path, char *buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t got;
-	*len = 0;
-	while (*len < CONFIG_MAX_BYTES - 1 &&
-	       (got = read(fd, buf + *len, CONFIG_MAX_BYTES - 1 - *len)) > 0)
-		*len += (size_t)got;
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return got >= 0;
-}
-
 /* The library reads the same sources; checking them here turns a broken
  * setting into exit status 2 instead of a silently disabled library. */
 static void check_settings(const struct options *opt, struct clat_config *cfg)
 {
-	static char text[CONFIG_MAX_BYTES];
-	char err[CLAT_CONFIG_ERR_MAX];
-	size_t len = 0;
+	static char text[CLAT_CONFIG_MAX_BYTES];
+	char err[CLAT_CONFIG_ERR_MAX + PATH_MAX];
 
 	clat_config_defaults(cfg);
-	if (read_file(opt->config_path, text, &len)) {
-		if (!clat_config_parse_text(cfg, text, len, err, sizeof(err))) {
-			fprintf(stderr, "clatrun: %s: %s\n", opt->config_path, err);
-			exit(EXIT_USAGE);
-		}
-	} else if (opt->config_explicit || errno != ENOENT) {
-		fprintf(stderr, "clatrun: cannot read %s: %s\n", opt->config_path, strerror(errno));
+	switch (clat_config_file_load(opt->config_path, false, text, cfg, NULL, err,
+				      sizeof(err))) {
+	case CLAT_CONFIG_FILE_LOADED:
+		break;
+	case CLAT_CONFIG_FILE_ABSENT:
+		if (!opt->config_explicit)
+			break;
+		fprintf(stderr, "clatrun: cannot read %s: %s\n", opt->config_path,
+			strerror(ENOENT));
+		exit(EXIT_USAGE);
+	case CLAT_CONFIG_FILE_REFUSED:
+	case CLAT_CONFIG_FILE_TRANSIENT:
+		fprintf(stderr, "clatrun: %s\n", err);
 		exit(EXIT_USAGE);
 	}
 	if (!clat_config_apply_env(cfg, (const char *(*)(const char *))getenv, err, sizeof(err))) {

@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sys/config_file.h"
 #include "core/config.h"
 #include "preload_admin.h"
 
 #define PRELOAD_MAX_BYTES 65536
-#define CONFIG_MAX_BYTES 65536
 /* What the loader splits /etc/ld.so.preload at (glibc elf/rtld.c). */
 #define PRELOAD_SEPARATORS " \t:"
 
@@ -218,27 +218,26 @@ static int check_library(const char *real)
  * untranslated); better to hear it now. */
 static int check_config(const char *config_path)
 {
-	static char text[CONFIG_MAX_BYTES];
-	char err[CLAT_CONFIG_ERR_MAX];
+	static char text[CLAT_CONFIG_MAX_BYTES];
+	char err[CLAT_CONFIG_ERR_MAX + PATH_MAX];
 	struct clat_config cfg;
-	struct stat st;
-	size_t len;
+	bool secure_ok = true;
 
 	if (config_path == NULL)
 		return 0;
-	int rc = slurp(config_path, text, sizeof(text), &len, &st);
-	if (rc == ENOENT)
-		return 0;
-	if (rc != 0) {
-		fprintf(stderr, "clatrun: cannot read %s: %s\n", config_path, strerror(rc));
-		return 2;
-	}
 	clat_config_defaults(&cfg);
-	if (!clat_config_parse_text(&cfg, text, len, err, sizeof(err))) {
-		fprintf(stderr, "clatrun: %s: %s\n", config_path, err);
+	switch (clat_config_file_load(config_path, false, text, &cfg, &secure_ok, err,
+				      sizeof(err))) {
+	case CLAT_CONFIG_FILE_ABSENT:
+		return 0;
+	case CLAT_CONFIG_FILE_REFUSED:
+	case CLAT_CONFIG_FILE_TRANSIENT:
+		fprintf(stderr, "clatrun: %s\n", err);
 		return 2;
+	case CLAT_CONFIG_FILE_LOADED:
+		break;
 	}
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+	if (!secure_ok)
 		fprintf(stderr, "clatrun: warning: setuid programs ignore %s: it is not owned "
 			"by root or may be written by others\n", config_path);
 	return 0;

@@ -16,10 +16,9 @@
 
 #include "state/fork_locks.h"
 #include "state/log.h"
-#include "sys/sysfile.h"
+#include "sys/config_file.h"
 #include "state/settings.h"
 
-#define CONFIG_MAX_BYTES 65536
 
 /* Present in every copy of libclat; the first one the loader finds is the
  * active one, a second copy (LD_PRELOAD plus ld.so.preload) stays passive. */
@@ -51,53 +50,6 @@ static bool another_copy_is_active(void)
 	return first != NULL && first != (const void *)clat_own_marker;
 }
 
-static bool transient(int err)
-{
-	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EINTR || err == EAGAIN;
-}
-
-/* Reads the config file into buf. Returns 0 (absent is fine: *len = 0),
- * -1 with why filled in, or -2 (why filled in) for a failure that may pass. */
-static int read_config_file(const char *path, bool secure, char *buf, size_t *len,
-			    char *why, size_t whylen)
-{
-	int fd = clat_sys_open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
-	*len = 0;
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		int err = errno;
-		snprintf(why, whylen, "cannot read %s: %s", path, strerror(err));
-		return transient(err) ? -2 : -1;
-	}
-	struct stat st;
-	int rc = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s is not a regular file", path);
-		rc = -1;
-	} else if (secure && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
-		snprintf(why, whylen, "%s ignored in a setuid/setgid program: "
-			 "not owned by root or writable by others", path);
-		rc = -1;
-	} else {
-		ssize_t got;
-		while (*len < CONFIG_MAX_BYTES - 1 &&
-		       (got = clat_sys_read(fd, buf + *len, CONFIG_MAX_BYTES - 1 - *len)) != 0) {
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0) {
-				int err = errno;
-				snprintf(why, whylen, "cannot read %s: %s", path, strerror(err));
-				rc = transient(err) ? -2 : -1;
-				break;
-			}
-			*len += (size_t)got;
-		}
-	}
-	clat_sys_close(fd);
-	return rc;
-}
-
 /* false with s->why_disabled; *retry when the failure may pass. */
 static bool load_sources(struct clat_settings *s, bool *retry)
 {
@@ -110,25 +62,19 @@ static bool load_sources(struct clat_settings *s, bool *retry)
 	 * or from the child of a multithreaded fork(), where an allocator lock
 	 * may be held by a thread that does not exist (POSIX fork(); gcc 12's
 	 * ASan allocator hangs there, seen in tests/stress fork-discovery). */
-	char *text = mmap(NULL, CONFIG_MAX_BYTES, PROT_READ | PROT_WRITE,
+	char *text = mmap(NULL, CLAT_CONFIG_MAX_BYTES, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	size_t len = 0;
 	if (text == MAP_FAILED) {
 		snprintf(s->why_disabled, sizeof(s->why_disabled), "out of memory");
 		*retry = true;
 		return false;
 	}
-	int rc = read_config_file(s->config_path, s->secure, text, &len, s->why_disabled,
-				  sizeof(s->why_disabled));
-	*retry = rc == -2;
-	bool ok = rc == 0;
-	if (ok && len > 0 &&
-	    !clat_config_parse_text(&s->config, text, len, err, sizeof(err))) {
-		snprintf(s->why_disabled, sizeof(s->why_disabled), "%s: %s",
-			 s->config_path, err);
-		ok = false;
-	}
-	munmap(text, CONFIG_MAX_BYTES);
+	enum clat_config_file_status status =
+		clat_config_file_load(s->config_path, s->secure, text, &s->config, NULL,
+				      s->why_disabled, sizeof(s->why_disabled));
+	munmap(text, CLAT_CONFIG_MAX_BYTES);
+	*retry = status == CLAT_CONFIG_FILE_TRANSIENT;
+	bool ok = status == CLAT_CONFIG_FILE_LOADED || status == CLAT_CONFIG_FILE_ABSENT;
 	if (ok && !s->secure &&
 	    !clat_config_apply_env(&s->config, plain_getenv, err, sizeof(err))) {
 		snprintf(s->why_disabled, sizeof(s->why_disabled), "environment: %s", err);
@@ -180,6 +126,8 @@ static bool load_settings(struct clat_settings *s)
 	}
 	s->enabled = s->config.mode != CLAT_MODE_OFF;
 	char prefix[64] = "none";
+	if (s->config.has_prefix)
+		clat_prefix_set_add(&s->explicit_prefixes, &s->config.prefix);
 	if (s->config.has_prefix)
 		clat_prefix_format(&s->config.prefix, prefix, sizeof(prefix));
 	clat_log("settings: mode %s, prefix %s, config %s%s",

@@ -414,6 +414,23 @@ bad_setting "CLAT_LOCAL_IPV4=not-an-address" CLAT_LOCAL_IPV4=not-an-address
 bad_setting "CLAT_TRANSLATE_PRIVATE_WKP=maybe" CLAT_TRANSLATE_PRIVATE_WKP=maybe
 printf 'prefix = %s\nfrobnicate = yes\n' "$NSP" >"$TMP/unknown-key.conf"
 bad_setting "config file with an unknown key" -u CLAT_PREFIX CLAT_CONFIG="$TMP/unknown-key.conf"
+# Config files the library refuses, as clatrun does (lib/sys/config_file.c):
+# one too large is refused, not cut (its last line would be lost: here a
+# "mode = off" after 82,500 bytes of comments); a FIFO nobody writes must
+# not hang the first socket call; a symbolic link is refused.
+bad_config() { # DESC FILE REGEX: disabled (no IPv6), and the log says REGEX
+	local desc=$1 file=$2 re=$3 log=$TMP/badlog.$((N + 1))
+	no_v6 "config $desc" CLAT_DEBUG="$log" CLAT_MODE=always CLAT_CONFIG="$file"
+	check "config $desc: the log names the file and why" grep -Eq -- "$re" "$log"
+}
+awk 'BEGIN { for (i = 0; i < 1100; i++) printf "# %073d\n", i; print "mode = off" }' \
+	>"$TMP/oversize.conf"
+bad_config "over 64 KiB" "$TMP/oversize.conf" "oversize.conf is too large"
+mkfifo "$TMP/fifo.conf"
+bad_config "that is a FIFO" "$TMP/fifo.conf" "fifo.conf is not a regular file"
+ln -s "$TMP/good-target.conf" "$TMP/link.conf"
+printf 'prefix = %s\n' "$NSP" >"$TMP/good-target.conf"
+bad_config "that is a symbolic link" "$TMP/link.conf" "link.conf is a symbolic link"
 
 printf '# libclat test config\nprefix = %s\n\nmode = always\nlocal-ipv4 = 192.0.0.6\n' \
 	"$NSP" >"$TMP/good.conf"

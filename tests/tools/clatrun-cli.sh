@@ -66,6 +66,22 @@ expect 2 "bad.conf: line 2: unknown key 'frobnicate'" "bad config file: exit 2, 
 	"$CLATRUN" --config "$TMP/bad.conf" true
 expect 2 "cannot read .*missing.conf" "missing --config file: exit 2" -- \
 	"$CLATRUN" --config "$TMP/missing.conf" true
+# The library's rules, from the same code (lib/sys/config_file.c): too
+# large is refused, not cut; a FIFO is refused without waiting for a
+# writer; a symbolic link is refused.
+awk 'BEGIN { for (i = 0; i < 1100; i++) printf "# %073d\n", i; print "mode = off" }' \
+	>"$TMP/oversize.conf"
+expect 2 "oversize.conf is too large" "config over 64 KiB: exit 2, not cut" -- \
+	"$CLATRUN" --config "$TMP/oversize.conf" -p $P true
+mkfifo "$TMP/fifo.conf"
+expect 2 "fifo.conf is not a regular file" "config that is a FIFO: exit 2, no hang" -- \
+	timeout 10 "$CLATRUN" --config "$TMP/fifo.conf" -p $P true
+expect 2 "fifo.conf is not a regular file" "CLAT_CONFIG that is a FIFO: exit 2, no hang" -- \
+	env CLAT_CONFIG="$TMP/fifo.conf" timeout 10 "$CLATRUN" -p $P true
+printf 'prefix = %s\n' "$P" >"$TMP/target.conf"
+ln -s "$TMP/target.conf" "$TMP/link.conf"
+expect 2 "link.conf is a symbolic link" "config that is a symbolic link: exit 2" -- \
+	"$CLATRUN" --config "$TMP/link.conf" true
 printf 'prefix = 2001:db8:64::/96\nmode = always\n' >"$TMP/good.conf"
 expect 0 "^$P always$" "a good config file is accepted and passed on" -- \
 	"$CLATRUN" --config "$TMP/good.conf" sh -c 'echo "$(cat "$CLAT_CONFIG" | sed -n "s/prefix = //p") $(sed -n "s/mode = //p" "$CLAT_CONFIG")"'
