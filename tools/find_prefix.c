@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clatrun.h"
+#include "core/prefix_order.h"
 
 bool clatrun_ipv4_has_route(void)
 {
@@ -22,55 +23,98 @@ bool clatrun_ipv4_has_route(void)
 	return routed;
 }
 
-static void remember_pref64(const struct clat_pref64 *ra, struct clatrun_prefix *out)
+/* One clatrun lookup: what the steps below share. */
+struct clatrun_run {
+	const struct clat_config *cfg;
+	const struct clat_pref64 *pref64;
+	bool force;
+	struct clatrun_prefix *out;
+};
+
+static bool step_explicit(void *ctx, struct clat_prefix_choice *k)
 {
+	const struct clatrun_run *run = ctx;
+	if (!run->cfg->has_prefix)
+		return false;
+	clat_prefix_set_add(&k->set, &run->cfg->prefix);
+	k->source = CLAT_SOURCE_CONFIG;
+	k->expires = INT64_MAX;
+	return true;
+}
+
+/* A PREF64 option just heard (--wait-pref64) is cached for the library. */
+static bool step_pref64(void *ctx, struct clat_prefix_choice *k)
+{
+	const struct clatrun_run *run = ctx;
+	if (run->pref64 == NULL || run->pref64->lifetime == 0)
+		return false;
 	struct clat_cache_entry entry = { .source = CLAT_SOURCE_PREF64 };
 	int64_t now = (int64_t)time(NULL);
 	char why[512];
-	clat_prefix_set_add(&entry.prefixes, &ra->prefix);
+	clat_prefix_set_add(&entry.prefixes, &run->pref64->prefix);
 	entry.fetched = now;
-	entry.expires = now + ra->lifetime;
-	out->set = entry.prefixes;
-	out->source = CLAT_SOURCE_PREF64;
-	out->expires = entry.expires;
+	entry.expires = now + run->pref64->lifetime;
+	k->set = entry.prefixes;
+	k->source = CLAT_SOURCE_PREF64;
+	k->expires = entry.expires;
 	struct clat_cache_places places;
 	clat_cache_locate(getauxval(AT_SECURE) != 0, &places);
-	out->looked_up = true;
-	out->lookup.entry = entry;
-	snprintf(out->lookup.cache_path, sizeof(out->lookup.cache_path), "%s", places.write);
+	run->out->looked_up = true;
+	run->out->lookup.entry = entry;
+	snprintf(run->out->lookup.cache_path, sizeof(run->out->lookup.cache_path), "%s",
+		 places.write);
 	if (clat_prefix_remember(getauxval(AT_SECURE) != 0, &entry, why, sizeof(why)))
-		out->lookup.cache_state = CLAT_CACHE_FRESH;
+		run->out->lookup.cache_state = CLAT_CACHE_FRESH;
 	else
 		fprintf(stderr, "clatrun: warning: PREF64 prefix not cached: %s\n", why);
+	return true;
+}
+
+static bool step_discovery(void *ctx, struct clat_prefix_choice *k)
+{
+	const struct clatrun_run *run = ctx;
+	if (!run->cfg->discovery)
+		return false;
+	clat_prefix_lookup(false, run->force, (int64_t)time(NULL), NULL, &run->out->lookup);
+	run->out->looked_up = true;
+	k->set = run->out->lookup.entry.prefixes;
+	k->source = run->out->lookup.entry.source;
+	k->expires = run->out->lookup.entry.expires;
+	return k->set.count > 0;
+}
+
+static bool step_fallback(void *ctx, struct clat_prefix_choice *k)
+{
+	const struct clatrun_run *run = ctx;
+	if (!run->cfg->has_fallback_prefix)
+		return false;
+	clat_prefix_set_add(&k->set, &run->cfg->fallback_prefix);
+	k->source = CLAT_SOURCE_FALLBACK;
+	k->expires = INT64_MAX;
+	return true;
 }
 
 void clatrun_find_prefix(const struct clat_config *cfg, const char *config_path,
 			 const struct clat_pref64 *pref64, bool force,
 			 struct clatrun_prefix *out)
 {
+	/* clatrun's sources in the library's order (core/prefix_order.h); what
+	 * clatrun finds reaches the library as CLAT_DISCOVERED. */
+	static const clat_prefix_step_fn steps[CLAT_STEP_COUNT] = {
+		[CLAT_STEP_EXPLICIT] = step_explicit,
+		[CLAT_STEP_PREF64] = step_pref64,
+		[CLAT_STEP_DISCOVERY] = step_discovery,
+		[CLAT_STEP_FALLBACK] = step_fallback,
+	};
+	struct clatrun_run run = { cfg, pref64, force, out };
+	struct clat_prefix_choice choice;
 	memset(out, 0, sizeof(*out));
-	if (cfg->has_prefix) {
-		clat_prefix_set_add(&out->set, &cfg->prefix);
-		out->source = CLAT_SOURCE_CONFIG;
-		out->expires = INT64_MAX;
+	enum clat_prefix_step step = clat_prefix_choose(steps, &run, &choice);
+	out->set = choice.set;
+	out->source = choice.source;
+	out->expires = choice.expires;
+	if (step == CLAT_STEP_EXPLICIT)
 		return;
-	}
-	if (pref64 != NULL && pref64->lifetime > 0) {
-		remember_pref64(pref64, out);
-		return;
-	}
-	if (cfg->discovery) {
-		clat_prefix_lookup(false, force, (int64_t)time(NULL), NULL, &out->lookup);
-		out->looked_up = true;
-		out->set = out->lookup.entry.prefixes;
-		out->source = out->set.count > 0 ? out->lookup.entry.source : CLAT_SOURCE_NONE;
-		out->expires = out->lookup.entry.expires;
-	}
-	if (out->set.count == 0 && cfg->has_fallback_prefix) {
-		clat_prefix_set_add(&out->set, &cfg->fallback_prefix);
-		out->source = CLAT_SOURCE_FALLBACK;
-		out->expires = INT64_MAX;
-	}
 	snprintf(out->tried, sizeof(out->tried),
 		 "--prefix/CLAT_PREFIX and %s: none; %s%s%s; fallback-prefix: %s", config_path,
 		 pref64 != NULL ? "PREF64: withdrawn (lifetime 0); " : "",

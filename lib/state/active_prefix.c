@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "core/prefix_order.h"
 #include "state/fork_locks.h"
 #include "state/log.h"
 #include "discover/discovery.h"
@@ -19,15 +20,9 @@
 #define FAILURE_RETRY_SECONDS 30
 #define SLOTS 8
 
-struct known {
-	struct clat_prefix_set set;
-	enum clat_prefix_source source;
-	int64_t expires;
-};
-
 /* Readers take a snapshot without a lock: writers (under the mutex, once
  * per TTL at most) fill the next slot and then publish its index. */
-static struct known slots[SLOTS];
+static struct clat_prefix_choice slots[SLOTS];
 static atomic_int current_slot = -1;
 static unsigned next_slot;
 static pthread_mutex_t discovery_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,13 +45,13 @@ static int64_t now_seconds(void)
 	return (int64_t)time(NULL);
 }
 
-static const struct known *snapshot(void)
+static const struct clat_prefix_choice *snapshot(void)
 {
 	int slot = atomic_load_explicit(&current_slot, memory_order_acquire);
 	return slot < 0 ? NULL : &slots[slot];
 }
 
-static const struct known *publish(const struct known *k)
+static const struct clat_prefix_choice *publish(const struct clat_prefix_choice *k)
 {
 	unsigned slot = next_slot++ % SLOTS;
 	slots[slot] = *k;
@@ -64,18 +59,10 @@ static const struct known *publish(const struct known *k)
 	return &slots[slot];
 }
 
-unsigned clat_known_prefix_count(void)
-{
-	if (clat_settings()->config.has_prefix)
-		return 1;
-	const struct known *k = snapshot();
-	return k == NULL ? 0 : k->set.count;
-}
-
 void clat_known_prefixes(struct clat_prefix_set *out)
 {
 	const struct clat_settings *s = clat_settings();
-	const struct known *k = snapshot();
+	const struct clat_prefix_choice *k = snapshot();
 	memset(out, 0, sizeof(*out));
 	if (s->config.has_prefix)
 		clat_prefix_set_add(out, &s->config.prefix);
@@ -116,16 +103,25 @@ static const struct ares_socket_functions real_socket_functions = {
 	real_socket, real_close, real_connect, real_recvfrom, real_sendv,
 };
 
+/* One discovery: what the steps below share. */
+struct discovery_run {
+	const struct clat_settings *s;
+	bool first;           /* CLAT_DISCOVERED is read only once */
+	int64_t now;
+	int64_t retry_at;     /* when to look again if nothing is found */
+	struct clat_lookup found;
+};
+
 /* CLAT_DISCOVERED="P1[,P2...] EXPIRES SOURCE", set by clatrun after it
  * discovered before exec, so the program sends no query of its own. */
-static bool from_clatrun(struct known *k)
+static bool step_clatrun(void *ctx, struct clat_prefix_choice *k)
 {
-	const char *text = clat_settings()->secure ? NULL : getenv("CLAT_DISCOVERED");
+	const struct discovery_run *run = ctx;
+	const char *text = run->first && !run->s->secure ? getenv("CLAT_DISCOVERED") : NULL;
 	char list[256], source[16];
 	long long expires;
 	if (text == NULL || sscanf(text, "%255s %lld %15s", list, &expires, source) != 3)
 		return false;
-	memset(k, 0, sizeof(*k));
 	if (!clat_source_parse(source, &k->source))
 		return false;
 	for (char *save = NULL, *p = strtok_r(list, ",", &save); p != NULL;
@@ -136,7 +132,7 @@ static bool from_clatrun(struct known *k)
 		clat_prefix_set_add(&k->set, &prefix);
 	}
 	k->expires = expires;
-	return k->set.count > 0 && k->expires > now_seconds();
+	return k->set.count > 0 && k->expires > run->now;
 }
 
 /* An untrusted or broken cache file is ignored; say so once per process. */
@@ -147,65 +143,93 @@ static void log_distrusted_cache(const struct clat_lookup *found)
 		clat_log_warning("%s", found->note);
 }
 
-static void discover(struct known *k, bool first)
+static bool step_discovery(void *ctx, struct clat_prefix_choice *k)
 {
-	const struct clat_settings *s = clat_settings();
-	struct clat_lookup found;
-	int64_t now = now_seconds();
+	struct discovery_run *run = ctx;
+	if (!run->s->config.discovery) {
+		snprintf(run->found.note, sizeof(run->found.note), "discovery is off");
+		run->retry_at = INT64_MAX;
+		return false;
+	}
+	clat_prefix_lookup(run->s->secure, false, run->now, &real_socket_functions, &run->found);
+	log_distrusted_cache(&run->found);
+	k->set = run->found.entry.prefixes;
+	k->source = run->found.entry.source;
+	k->expires = run->found.entry.expires;
+	/* A negative answer is cached for its TTL; a failure is retried. */
+	run->retry_at = run->found.entry.source != CLAT_SOURCE_NONE ? run->found.entry.expires
+								  : run->now + FAILURE_RETRY_SECONDS;
+	if (run->found.queried)
+		clat_log("DNS64 discovery %s", k->set.count ? "found a prefix" : "found none");
+	else if (k->set.count > 0)
+		clat_log("prefix from %s: %s", clat_source_name(k->source),
+			 run->found.note[0] ? run->found.note : "the shared cache");
+	return k->set.count > 0;
+}
 
-	if (first && from_clatrun(k)) {
+/* The fallback stands until discovery is due again. */
+static bool step_fallback(void *ctx, struct clat_prefix_choice *k)
+{
+	const struct discovery_run *run = ctx;
+	if (!run->s->config.has_fallback_prefix)
+		return false;
+	clat_prefix_set_add(&k->set, &run->s->config.fallback_prefix);
+	k->source = CLAT_SOURCE_FALLBACK;
+	k->expires = run->retry_at;
+	return true;
+}
+
+/* The library's sources in the shared order (core/prefix_order.h). The
+ * prefix setting is answered before discovery is asked for at all
+ * (clat_active_prefixes), and the library hears no RA itself. */
+static void discover(struct clat_prefix_choice *k, bool first)
+{
+	static const clat_prefix_step_fn steps[CLAT_STEP_COUNT] = {
+		[CLAT_STEP_CLATRUN] = step_clatrun,
+		[CLAT_STEP_DISCOVERY] = step_discovery,
+		[CLAT_STEP_FALLBACK] = step_fallback,
+	};
+	struct discovery_run run = { .s = clat_settings(), .first = first, .now = now_seconds() };
+	run.retry_at = run.now + FAILURE_RETRY_SECONDS;
+	run.found.note[0] = '\0';
+	enum clat_prefix_step step = clat_prefix_choose(steps, &run, k);
+	if (step == CLAT_STEP_CLATRUN)
 		clat_log("prefix from clatrun (%s)", clat_source_name(k->source));
-		return;
-	}
-	memset(k, 0, sizeof(*k));
-	if (!s->config.discovery) {
-		snprintf(found.note, sizeof(found.note), "discovery is off");
-		found.entry.source = CLAT_SOURCE_NONE;
-		k->expires = INT64_MAX;
-	} else {
-		clat_prefix_lookup(s->secure, false, now, &real_socket_functions, &found);
-		log_distrusted_cache(&found);
-		k->set = found.entry.prefixes;
-		k->source = found.entry.source;
-		k->expires = found.entry.source != CLAT_SOURCE_NONE ? found.entry.expires
-								     : now + FAILURE_RETRY_SECONDS;
-		if (found.queried)
-			clat_log("DNS64 discovery %s", k->set.count ? "found a prefix" : "found none");
-		else if (k->set.count > 0)
-			clat_log("prefix from %s: %s", clat_source_name(k->source),
-				 found.note[0] ? found.note : "the shared cache");
-	}
-	if (k->set.count == 0 && s->config.has_fallback_prefix) {
-		clat_prefix_set_add(&k->set, &s->config.fallback_prefix);
-		k->source = CLAT_SOURCE_FALLBACK;
-	}
+	if (step == CLAT_STEP_COUNT)
+		k->expires = run.retry_at;
 	if (k->set.count == 0) {
 		static atomic_flag logged = ATOMIC_FLAG_INIT;
 		if (!atomic_flag_test_and_set(&logged))
 			clat_log_warning("no NAT64 prefix, IPv4 destinations stay untranslated; "
 					 "tried: CLAT_PREFIX%s, %s, %s; no fallback-prefix",
-					 s->secure ? " (ignored: secure mode)" : "",
-					 s->config_path, found.note);
+					 run.s->secure ? " (ignored: secure mode)" : "",
+					 run.s->config_path, run.found.note);
 	}
 }
 
-const struct clat_prefix *clat_active_prefix(void)
+const struct clat_prefix_set *clat_active_prefixes(void)
 {
 	const struct clat_settings *s = clat_settings();
 	if (s->config.has_prefix)
-		return &s->config.prefix;
+		return &s->explicit_prefixes;
 
-	const struct known *k = snapshot();
+	const struct clat_prefix_choice *k = snapshot();
 	if (k == NULL || k->expires <= now_seconds()) {
 		pthread_once(&atfork_once, register_atfork);
 		pthread_mutex_lock(&discovery_lock);
 		k = snapshot(); /* another thread may have just done it */
 		if (k == NULL || k->expires <= now_seconds()) {
-			struct known fresh;
+			struct clat_prefix_choice fresh;
 			discover(&fresh, k == NULL);
 			k = publish(&fresh);
 		}
 		pthread_mutex_unlock(&discovery_lock);
 	}
-	return k->set.count > 0 ? &k->set.prefix[0] : NULL;
+	return &k->set;
+}
+
+const struct clat_prefix *clat_active_prefix(void)
+{
+	const struct clat_prefix_set *set = clat_active_prefixes();
+	return set->count > 0 ? &set->prefix[0] : NULL;
 }

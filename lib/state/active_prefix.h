@@ -7,14 +7,15 @@
 #define CLAT_PREFIX_SOURCE_H
 
 #include "core/prefix_cache.h"
-#include "core/rfc7050.h"
+#include "core/prefix_set.h"
 
 /* The prefix for a new translation, or NULL (logged once, naming the
  * sources tried). May block for up to about a second, once per TTL. */
 const struct clat_prefix *clat_active_prefix(void);
+/* All of them, in the order synthesis tries them (never NULL; may be
+ * empty). Same blocking as clat_active_prefix(). */
+const struct clat_prefix_set *clat_active_prefixes(void);
 /* The prefixes known now, without discovering (for rewriting names). */
 void clat_known_prefixes(struct clat_prefix_set *out);
-/* How many there are, without copying them (the connect path asks). */
-unsigned clat_known_prefix_count(void);
 
 #endif

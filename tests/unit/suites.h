@@ -17,5 +17,7 @@ Suite *clat_addrmap_suite(void);
 Suite *clat_networkd_suite(void);
 Suite *clat_icmp_suite(void);
 Suite *clat_attempts_suite(void);
+Suite *clat_destination_suite(void);
+Suite *clat_prefix_order_suite(void);
 
 #endif
