@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include "export.h"
-#include "core/sockaddr.h"
 #include "sys/realcalls.h"
 #include "translate/staggered_connect.h"
 #include "translate/translate.h"
@@ -22,11 +21,5 @@ static ssize_t real_connect(int fd, const struct sockaddr *addr, socklen_t len,
 
 CLAT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (clat_sockaddr_is_ipv4(addr, len))
-		return (int)clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len,
-						real_connect, NULL);
-	if (clat_sockaddr_is_v4mapped(addr, len))
-		return (int)clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len,
-						    real_connect, NULL);
-	return CLAT_REAL(connect)(fd, addr, len);
+	return (int)clat_call_dest(fd, addr, len, real_connect, NULL);
 }

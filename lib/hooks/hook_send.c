@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 
 #include "export.h"
-#include "core/sockaddr.h"
 #include "translate/icmp_io.h"
 #include "translate/msg_shadow.h"
 #include "sys/realcalls.h"
@@ -36,13 +35,7 @@ CLAT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			   const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct sendto_args args = { buf, len, flags };
-	if (clat_sockaddr_is_ipv4(addr, addrlen))
-		return clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, addrlen,
-					   real_sendto, &args);
-	if (clat_sockaddr_is_v4mapped(addr, addrlen))
-		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, addrlen,
-					       real_sendto, &args);
-	return real_sendto(fd, addr, addrlen, NULL, &args);
+	return clat_call_dest(fd, addr, addrlen, real_sendto, &args);
 }
 
 struct sendmsg_args {
@@ -77,13 +70,7 @@ CLAT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct sendmsg_args args = { msg, flags };
 	if (msg == NULL)
 		return CLAT_REAL(sendmsg)(fd, msg, flags);
-	if (clat_sockaddr_is_ipv4(msg->msg_name, msg->msg_namelen))
-		return clat_call_ipv4_dest(fd, msg->msg_name, msg->msg_namelen,
-					   real_sendmsg, &args);
-	if (clat_sockaddr_is_v4mapped(msg->msg_name, msg->msg_namelen))
-		return clat_call_v4mapped_dest(fd, msg->msg_name, msg->msg_namelen,
-					       real_sendmsg, &args);
-	return real_sendmsg(fd, NULL, 0, NULL, &args);
+	return clat_call_dest(fd, msg->msg_name, msg->msg_namelen, real_sendmsg, &args);
 }
 
 struct sendmmsg_args {
@@ -144,13 +131,8 @@ CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	if (vec == NULL || vlen == 0)
 		return CLAT_REAL(sendmmsg)(fd, vec, vlen, flags);
 	const struct msghdr *first = &vec[0].msg_hdr;
-	if (clat_sockaddr_is_ipv4(first->msg_name, first->msg_namelen))
-		return (int)clat_call_ipv4_dest(fd, first->msg_name, first->msg_namelen,
-						real_sendmmsg, &args);
-	if (clat_sockaddr_is_v4mapped(first->msg_name, first->msg_namelen))
-		return (int)clat_call_v4mapped_dest(fd, first->msg_name, first->msg_namelen,
-						    real_sendmmsg, &args);
-	return (int)real_sendmmsg(fd, NULL, 0, NULL, &args);
+	return (int)clat_call_dest(fd, first->msg_name, first->msg_namelen, real_sendmmsg,
+				   &args);
 }
 
 /* send(2) is sendto(2) without an address; it needs hooking only for

@@ -160,6 +160,17 @@ ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_
 	return call_ipv6(fd, &d, dst->sin6_flowinfo, call, ctx);
 }
 
+ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,
+		       void *ctx)
+{
+	if (clat_sockaddr_is_ipv4(addr, len))
+		return clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len, call, ctx);
+	if (clat_sockaddr_is_v4mapped(addr, len))
+		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len, call,
+					       ctx);
+	return call(fd, addr, len, NULL, ctx);
+}
+
 bool clat_embedded_ipv4(const struct sockaddr_in6 *kernel, struct sockaddr_in *v4)
 {
 	struct clat_prefix_set known;

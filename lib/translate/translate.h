@@ -30,6 +30,12 @@ ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len
 ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_t len,
 				clat_dest_call call, void *ctx);
 
+/* call aimed at addr, whatever its family: an AF_INET destination through
+ * clat_call_ipv4_dest, ::ffff:a.b.c.d through clat_call_v4mapped_dest,
+ * anything else (NULL, IPv6, AF_UNIX) to call as it is. */
+ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,
+		       void *ctx);
+
 /* The kernel's IPv6 address -> the name the program must see: AF_INET for a
  * TRANSLATED socket, ::ffff:a.b.c.d for a MAPPED6 one (state: the socket's,
  * clat_fd_state()). Returns the length of the result written to out (a
