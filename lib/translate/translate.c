@@ -86,88 +86,73 @@ static ssize_t call_ipv6(int fd, const struct clat_destination *d, uint32_t flow
 	return call(fd, (const struct sockaddr *)&dst6, sizeof(dst6), d, ctx);
 }
 
-ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len,
-			    clat_dest_call call, void *ctx)
+/* Makes fd an IPv6 socket for a translated destination: an AF_INET one
+ * is switched (family_switch.c); an AF_INET6 one that asked for
+ * ::ffff:a.b.c.d only needs its record to say MAPPED6. */
+static bool take_ipv6(int fd, bool v4mapped)
+{
+	if (!v4mapped)
+		return clat_switch_to_ipv6(fd) != NULL;
+	struct clat_fd *rec = clat_fd_obtain(fd);
+	if (rec == NULL)
+		return false;
+	clat_fd_set_state(rec, CLAT_FD_MAPPED6);
+	return true;
+}
+
+/* call for a program's IPv4 destination v4, which it asked for as asked
+ * (AF_INET, or ::ffff:v4 with flowinfo on an AF_INET6 socket). */
+static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len,
+			     const struct sockaddr_in *v4, bool v4mapped, uint32_t flowinfo,
+			     clat_dest_call call, void *ctx)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
 	enum clat_fd_state state = rec == NULL ? CLAT_FD_NONE : clat_fd_state(rec);
 	struct clat_destination d;
 
-	if (state == CLAT_FD_TRANSLATED) {
-		decide(dst, true, true, &d);
-		return call_ipv6(fd, &d, 0, call, ctx);
+	/* Already rewritten: every destination goes out over IPv6. */
+	if (state == (v4mapped ? CLAT_FD_MAPPED6 : CLAT_FD_TRANSLATED)) {
+		decide(v4, true, true, &d);
+		return call_ipv6(fd, &d, flowinfo, call, ctx);
 	}
 	if (state == CLAT_FD_PINNED || !clat_settings()->enabled)
-		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
-	decide(dst, false, false, &d);
+		return call(fd, asked, len, NULL, ctx);
+	decide(v4, v4mapped, false, &d);
 	/* A mapped pool address exists only because the name had no IPv4:
 	 * straight to its IPv6 host, whatever the mode. */
-	if (d.kind == CLAT_DEST_MAPPED && clat_switch_to_ipv6(fd) != NULL)
-		return call_ipv6(fd, &d, 0, call, ctx);
+	if (d.kind == CLAT_DEST_MAPPED && take_ipv6(fd, v4mapped))
+		return call_ipv6(fd, &d, flowinfo, call, ctx);
 	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
-		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
+		return call(fd, asked, len, NULL, ctx);
 
 	ssize_t result = -1;
-	if (ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
+	if (ipv4_attempt_is_final(fd, asked, len, call, ctx, &result))
 		return result;
 	int ipv4_errno = errno;
 	bool tried_ipv4 = clat_settings()->config.mode == CLAT_MODE_AUTO;
 
-	decide(dst, false, true, &d);
-	if (d.kind != CLAT_DEST_SYNTHESIZED || clat_switch_to_ipv6(fd) == NULL) {
+	decide(v4, v4mapped, true, &d);
+	if (d.kind != CLAT_DEST_SYNTHESIZED || !take_ipv6(fd, v4mapped)) {
 		if (!tried_ipv4)
-			return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
+			return call(fd, asked, len, NULL, ctx);
 		errno = ipv4_errno; /* fail open: the program sees the IPv4 result */
 		return result;
 	}
-	return call_ipv6(fd, &d, 0, call, ctx);
-}
-
-ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_t len,
-				clat_dest_call call, void *ctx)
-{
-	struct clat_fd *rec = clat_fd_find(fd);
-	struct sockaddr_in v4;
-	struct clat_destination d;
-
-	clat_sockaddr_from_v4mapped(dst, &v4);
-	bool known = rec != NULL && clat_fd_state(rec) == CLAT_FD_MAPPED6;
-	if (!known && !clat_settings()->enabled)
-		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
-	decide(&v4, true, false, &d);
-	if (d.kind == CLAT_DEST_MAPPED && (rec = clat_fd_obtain(fd)) != NULL) {
-		clat_fd_set_state(rec, CLAT_FD_MAPPED6);
-		return call_ipv6(fd, &d, dst->sin6_flowinfo, call, ctx);
-	}
-	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
-		return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
-
-	ssize_t result = -1;
-	if (!known &&
-	    ipv4_attempt_is_final(fd, (const struct sockaddr *)dst, len, call, ctx, &result))
-		return result;
-	int ipv4_errno = errno;
-	bool tried_ipv4 = !known && clat_settings()->config.mode == CLAT_MODE_AUTO;
-
-	decide(&v4, true, true, &d);
-	if (d.kind != CLAT_DEST_SYNTHESIZED || (rec = clat_fd_obtain(fd)) == NULL) {
-		if (!tried_ipv4)
-			return call(fd, (const struct sockaddr *)dst, len, NULL, ctx);
-		errno = ipv4_errno;
-		return result;
-	}
-	clat_fd_set_state(rec, CLAT_FD_MAPPED6);
-	return call_ipv6(fd, &d, dst->sin6_flowinfo, call, ctx);
+	return call_ipv6(fd, &d, flowinfo, call, ctx);
 }
 
 ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,
 		       void *ctx)
 {
 	if (clat_sockaddr_is_ipv4(addr, len))
-		return clat_call_ipv4_dest(fd, (const struct sockaddr_in *)addr, len, call, ctx);
-	if (clat_sockaddr_is_v4mapped(addr, len))
-		return clat_call_v4mapped_dest(fd, (const struct sockaddr_in6 *)addr, len, call,
-					       ctx);
+		return call_for_ipv4(fd, addr, len, (const struct sockaddr_in *)addr, false, 0,
+				     call, ctx);
+	if (clat_sockaddr_is_v4mapped(addr, len)) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
+		struct sockaddr_in v4;
+		clat_sockaddr_from_v4mapped(sin6, &v4);
+		return call_for_ipv4(fd, addr, len, &v4, true, sin6->sin6_flowinfo, call, ctx);
+	}
 	return call(fd, addr, len, NULL, ctx);
 }
 

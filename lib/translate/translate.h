@@ -18,21 +18,14 @@
 typedef ssize_t (*clat_dest_call)(int fd, const struct sockaddr *addr, socklen_t len,
 				  const struct clat_destination *dest, void *ctx);
 
-/* Runs call for an AF_INET destination on fd, switching the socket to IPv6
- * and aiming it at the NAT64 address when the mode and policy say so. In
- * auto mode the real IPv4 call runs first and only "no route" errors
- * (ENETUNREACH, EHOSTUNREACH) lead to translation; whatever fails on the
- * way leaves the program with the result and errno of the real call. */
-ssize_t clat_call_ipv4_dest(int fd, const struct sockaddr_in *dst, socklen_t len,
-			    clat_dest_call call, void *ctx);
-/* The same for ::ffff:a.b.c.d on an AF_INET6 socket (Java, dual-stack
- * programs): only the address is rewritten. */
-ssize_t clat_call_v4mapped_dest(int fd, const struct sockaddr_in6 *dst, socklen_t len,
-				clat_dest_call call, void *ctx);
-
-/* call aimed at addr, whatever its family: an AF_INET destination through
- * clat_call_ipv4_dest, ::ffff:a.b.c.d through clat_call_v4mapped_dest,
- * anything else (NULL, IPv6, AF_UNIX) to call as it is. */
+/* Runs call for addr on fd. An AF_INET destination (or ::ffff:a.b.c.d on
+ * an AF_INET6 socket: Java, dual-stack programs) may be translated: the
+ * socket is switched to IPv6 (or recorded MAPPED6) and aimed at the NAT64
+ * address when the mode and policy say so. In auto mode the real IPv4
+ * call runs first and only "no route" errors (ENETUNREACH, EHOSTUNREACH)
+ * lead to translation; whatever fails on the way leaves the program with
+ * the result and errno of the real call. Anything else (NULL, IPv6,
+ * AF_UNIX) goes to call as it is. */
 ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,
 		       void *ctx);
 
