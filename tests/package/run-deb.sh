@@ -129,6 +129,9 @@ for f in /usr/bin/clatrun "$LIB" /usr/share/man/man1/clatrun.1.gz /usr/share/man
 done
 if [ ${#missing[@]} -eq 0 ]; then ok "the .deb holds the library under /usr/lib/$MA/libclat, clatrun, 3 man pages, the hooks"
 else cp "$WORK/contents" "$OUT"; notok "the .deb holds every file in its place" "missing: ${missing[*]}" show; fi
+dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/share/doc/libclat/copyright >"$WORK/copyright" 2>/dev/null
+grep -qx 'License: MIT' "$WORK/copyright" && ok "the .deb's copyright file states the MIT license" ||
+	notok "the .deb's copyright file states the MIT license" "$(head -n 8 "$WORK/copyright")"
 bad=$(grep -E '^/etc/|\.la$|^/usr/local/' "$WORK/contents")
 [ -z "$bad" ] && ok "nothing in /etc or /usr/local, no .la file" || notok "nothing in /etc or /usr/local, no .la file" "$bad"
 dpkg-deb -e "$DEB" "$WORK/control"
