@@ -1,5 +1,5 @@
 /* libFuzzer target: connection attempts over several NAT64 prefixes
- * (lib/core/attempts.c; RFC 8305 s5 with NAT64, rfc-requirements E.42).
+ * (lib/core/attempts.c; RFC 8305 s5 with NAT64, docs/requirements.md E.42).
  *
  * Input: a count byte (0..CLAT_MAX_PREFIXES prefixes, modulo), then per
  * prefix 16 address bytes and a length byte (one of the RFC 6052 lengths,

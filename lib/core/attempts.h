@@ -1,5 +1,5 @@
 /* Connection attempts for one IPv4 destination when several NAT64 prefixes
- * are known (RFC 8305 s5, s7.1; rfc-requirements E.42). Pure functions. */
+ * are known (RFC 8305 s5, s7.1; docs/requirements.md E.42). Pure functions. */
 #ifndef CLAT_ATTEMPTS_H
 #define CLAT_ATTEMPTS_H
 

@@ -20,7 +20,7 @@ enum clat_mode {
 #define CLAT_DEFAULT_CONFIG_PATH "/etc/clat.conf"
 #define CLAT_DEFAULT_LOCAL_IPV4 "192.0.0.4" /* RFC 7335, as Android clatd */
 /* RFC 6535 s4.4 suggests a private range for the address mapper; this is
- * rfc-requirements.md D.26's, with its alternative for a conflict. */
+ * docs/requirements.md D.26's, with its alternative for a conflict. */
 #define CLAT_DEFAULT_MAP_POOL "10.170.160.0/20"
 #define CLAT_ALTERNATE_MAP_POOL "172.21.80.0/20"
 /* The same as numbers (host order), for the connect path: no parsing there. */
@@ -36,7 +36,7 @@ struct clat_config {
 	struct in_addr local_ipv4;
 	bool translate_private_wkp; /* 6052 s3.1 switch, default off */
 	/* Last in the source order: used only when no setting, PREF64 or
-	 * RFC 7050 answer gives a prefix (rfc-requirements, Decisions). */
+	 * RFC 7050 answer gives a prefix (docs/requirements.md, Decisions). */
 	bool has_fallback_prefix;
 	struct clat_prefix fallback_prefix;
 	bool discovery; /* may look for a prefix itself (RFC 7050, cache); default yes */

@@ -1,5 +1,5 @@
 /* ICMP translation for a socket-level CLAT (RFC 7915 s4.2, s5.2, and the
- * table in rfc-requirements.md section 4). Pure: byte buffers in, byte
+ * table in docs/requirements.md section 4). Pure: byte buffers in, byte
  * buffers out; every function checks lengths and never reads or writes past
  * the sizes it is given. */
 #ifndef CLAT_ICMP_H

@@ -154,7 +154,7 @@ static void keep_entry(struct collector *c, const struct pref64_entry *e)
 		p.addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
 	if (clat_prefix_check(&p) != CLAT_PREFIX_OK)
 		return;
-	/* RFC 8781 s4.1 / rfc-requirements C.13: an expired (or zero)
+	/* RFC 8781 s4.1 / docs/requirements.md C.13: an expired (or zero)
 	 * lifetime means "do not use"; an absent one is the option's longest. */
 	int64_t left = 65528;
 	if (e->have_lifetime) {

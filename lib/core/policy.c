@@ -15,7 +15,7 @@ struct clat_v4_range {
 #define CLAT_MASK(bits) ((uint32_t)(0xffffffffu << (32 - (bits))))
 #define CLAT_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
-/* RFC 6890 registry: not forwardable or not global (rfc-requirements B.8). */
+/* RFC 6890 registry: not forwardable or not global (docs/requirements.md B.8). */
 static const struct clat_v4_range clat_special[] = {
 	{ CLAT_V4(0, 0, 0, 0), CLAT_MASK(8) },      /* "this network" (RFC 1122) */
 	{ CLAT_V4(127, 0, 0, 0), CLAT_MASK(8) },    /* loopback */
@@ -26,7 +26,7 @@ static const struct clat_v4_range clat_special[] = {
 };
 
 /* The two globally reachable anycast addresses in 192.0.0.0/24 (RFC 7723
- * PCP, RFC 8155 TURN): rfc-requirements B.9 lets them be translated. */
+ * PCP, RFC 8155 TURN): docs/requirements.md B.9 lets them be translated. */
 static const uint32_t clat_special_exceptions[] = {
 	CLAT_V4(192, 0, 0, 9),
 	CLAT_V4(192, 0, 0, 10),
@@ -74,7 +74,7 @@ enum clat_verdict clat_policy_decide(const struct clat_prefix *prefix,
 	if (clat_ipv4_is_special(dst))
 		return CLAT_VERDICT_SPECIAL;
 	/* 6052 s3.1 restricts only the WKP: an NSP or 64:ff9b:1::/48 (RFC 8215)
-	 * reaches private IPv4 (rfc-requirements A.6, A.7). */
+	 * reaches private IPv4 (docs/requirements.md A.6, A.7). */
 	if (prefix != NULL && clat_prefix_is_wkp(prefix) && !translate_private_wkp &&
 	    clat_ipv4_is_non_global(dst))
 		return CLAT_VERDICT_WKP_PRIVATE;

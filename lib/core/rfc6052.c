@@ -144,7 +144,7 @@ bool clat_prefix_is_wkp(const struct clat_prefix *prefix)
 
 /* Index of the byte after the embedded IPv4 address; fills pos[] with where
  * each IPv4 octet goes. All prefix lengths are multiples of 8, and the u
- * octet is skipped (6052 s2.2, table in rfc-requirements section 2). */
+ * octet is skipped (6052 s2.2, table in docs/requirements.md section 2). */
 static unsigned clat_v4_positions(unsigned len, unsigned pos[4])
 {
 	unsigned at = len / 8u;
@@ -184,7 +184,7 @@ bool clat_extract(const struct clat_prefix *prefix, const struct in6_addr *addr,
 	    memcmp(bytes, prefix->addr, prefix->len / 8u) != 0)
 		return false;
 	end = clat_v4_positions(prefix->len, pos);
-	/* rfc-requirements A.5: with u != 0 or a non-zero suffix the address
+	/* docs/requirements.md A.5: with u != 0 or a non-zero suffix the address
 	 * is not IPv4-embedded (6052 s2.2 says both are zero). */
 	if (prefix->len < 96 && bytes[CLAT_U_OCTET] != 0)
 		return false;

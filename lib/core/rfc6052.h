@@ -40,7 +40,7 @@ bool clat_prefix_is_wkp(const struct clat_prefix *prefix);
 void clat_synthesize(const struct clat_prefix *prefix, struct in_addr v4,
 		     struct in6_addr *out);
 /* The reverse (section 2.3). False when addr is not inside the prefix or,
- * for n < 96, the u octet or the suffix is not zero (rfc-requirements A.5). */
+ * for n < 96, the u octet or the suffix is not zero (docs/requirements.md A.5). */
 bool clat_extract(const struct clat_prefix *prefix, const struct in6_addr *addr,
 		  struct in_addr *v4_out);
 

@@ -53,7 +53,7 @@ enum clat_find_status clat_rfc7050_find_prefix(const struct in6_addr *aaaa, uint
 		memcpy(candidate.addr, aaaa->s6_addr, candidate.len / 8u);
 		/* clat_prefix_check rejects a /96 with u != 0 (6052 s2.2);
 		 * clat_extract rejects u != 0 for n < 96 and a non-zero suffix
-		 * (rfc-requirements A.5), so only a clean RFC 6052 address is a
+		 * (docs/requirements.md A.5), so only a clean RFC 6052 address is a
 		 * hit. */
 		if (clat_prefix_check(&candidate) != CLAT_PREFIX_OK ||
 		    !clat_extract(&candidate, aaaa, &v4) || ntohl(v4.s_addr) != wka)

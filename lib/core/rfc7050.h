@@ -22,7 +22,7 @@ enum clat_find_status {
 	CLAT_FIND_AMBIGUOUS,  /* at several positions (7050 s3: ignore) */
 };
 
-/* Algorithm find_prefix of rfc-requirements.md section 3: the positions
+/* Algorithm find_prefix of docs/requirements.md section 3: the positions
  * n in {32,40,48,56,64,96} where extracting under n gives wka, with the
  * u octet zero for n < 96. wka in host byte order. */
 enum clat_find_status clat_rfc7050_find_prefix(const struct in6_addr *aaaa, uint32_t wka,

@@ -110,7 +110,7 @@ static void from_dns(const struct clat_cache_places *places, int64_t now,
 }
 
 /* PREF64 that systemd-networkd heard in Router Advertisements: it comes
- * before RFC 7050 (RFC 8781 s5.1, rfc-requirements C.14). */
+ * before RFC 7050 (RFC 8781 s5.1, docs/requirements.md C.14). */
 static bool from_networkd(const struct clat_cache_places *places, bool secure, int64_t now,
 			  struct clat_lookup *out)
 {

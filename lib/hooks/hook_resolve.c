@@ -1,7 +1,7 @@
 /* Name resolution for IPv4-only programs (RFC 6535 "bump-in-the-host",
  * s2.3): a lookup restricted to IPv4 whose name has no usable A record but
  * has AAAA records answers with IPv4 addresses: the embedded IPv4 for an
- * AAAA inside the NAT64 prefix (rfc-requirements D.27), else a pool address
+ * AAAA inside the NAT64 prefix (docs/requirements.md D.27), else a pool address
  * bound to the AAAA (D.26), which connect() later turns back into it.
  * Everything else (AF_UNSPEC, AF_INET6, AI_PASSIVE, numeric hosts,
  * localhost) goes to libc untouched (D.33). The AAAA records come from the

@@ -1,6 +1,7 @@
 /* socket(): start watching AF_INET TCP/UDP sockets so that options set
  * before the first connect/sendto can be replayed after a family switch.
- * Nothing else happens here; the switch is late (design.md). */
+ * Nothing else happens here; the switch is late
+ * (ARCHITECTURE.md, "Life of a translated connect"). */
 #include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>

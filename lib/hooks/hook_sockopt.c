@@ -16,7 +16,7 @@
 #include "sys/realcalls.h"
 #include "translate/translate.h"
 
-/* RFC 7915 s5.2 / rfc-requirements E.38: an IPv4 packet through the NAT64
+/* RFC 7915 s5.2 / docs/requirements.md E.38: an IPv4 packet through the NAT64
  * carries a 20-byte IPv4 header where IPv6 had 40. */
 #define CLAT_IPV6_IPV4_HEADER_DIFFERENCE 20
 

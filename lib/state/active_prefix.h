@@ -1,4 +1,4 @@
-/* The library's NAT64 prefix, by source (rfc-requirements "Decisions"):
+/* The library's NAT64 prefix, by source (docs/requirements.md "Decisions"):
  * explicit setting > what clatrun discovered before exec (CLAT_DISCOVERED)
  * > the shared cache > an RFC 7050 query > the configured fallback.
  * Discovery is lazy: it runs on the first translation that needs a prefix,

@@ -67,7 +67,7 @@ static bool inside(struct in_addr addr, struct in_addr net, unsigned len)
 	return (ntohl(addr.s_addr) & mask) == ntohl(net.s_addr);
 }
 
-/* rfc-requirements D.26: the default pool gives way to its alternative
+/* docs/requirements.md D.26: the default pool gives way to its alternative
  * when the host itself has an address in it; a configured pool is kept. */
 static void choose_pool(void)
 {

@@ -1,4 +1,4 @@
-/* Loads settings once per process. Order (rfc-requirements "Decisions"):
+/* Loads settings once per process. Order (ARCHITECTURE.md, "Settings"):
  * environment > config file > defaults. Under AT_SECURE (setuid, setgid,
  * file capabilities) the environment is ignored and the config file is read
  * only when root owns it and nobody else may write it. */

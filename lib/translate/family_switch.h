@@ -1,5 +1,6 @@
-/* The late family switch (design.md): replace a program's AF_INET socket by
- * an AF_INET6 one under the same descriptor number. */
+/* The late family switch (ARCHITECTURE.md, "Life of a translated connect"):
+ * replace a program's AF_INET socket by an AF_INET6 one under the same
+ * descriptor number. */
 #ifndef CLAT_FAMILY_SWITCH_H
 #define CLAT_FAMILY_SWITCH_H
 

@@ -1,5 +1,5 @@
 /* Staggered connection attempts over several NAT64 prefixes (RFC 8305 s5,
- * s7.1; rfc-requirements E.42): with prefixes P1..Pn, a blocking connect to
+ * s7.1; docs/requirements.md E.42): with prefixes P1..Pn, a blocking connect to
  * an IPv4 address starts on P1 under the program's own descriptor; if that
  * has not connected after the Connection Attempt Delay (or failed sooner
  * with an error that blames the path), the next attempt starts on a twin

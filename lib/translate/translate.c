@@ -177,7 +177,7 @@ socklen_t clat_peer_view(enum clat_fd_state state, const struct sockaddr_in6 *ke
 		return sizeof(*kernel);
 	}
 	/* Any other IPv6 peer of a program that knows only IPv4: its pool
-	 * address, made now if it has none (RFC 6535 s2.4, rfc-requirements
+	 * address, made now if it has none (RFC 6535 s2.4, docs/requirements.md
 	 * D.31: a datagram from an unmapped source). MAPPED6 sockets belong
 	 * to programs that speak IPv6 and see such peers as they are. */
 	if (!known && state == CLAT_FD_TRANSLATED &&

@@ -298,7 +298,7 @@ lab__dns_sv() {
 	local-data: "server.test. 300 IN A $LAB_SV4"
 	local-data: "v6only.test. 300 IN AAAA $LAB_GW6"
 	# Only an excluded A record (loopback) besides its AAAA: treated as
-	# AAAA-only by the address mapper (rfc-requirements D.28).
+	# AAAA-only by the address mapper (docs/requirements.md D.28).
 	local-data: "mixed.test. 300 IN A 127.0.0.1"
 	local-data: "mixed.test. 300 IN AAAA $LAB_GW6"
 	local-zone: "ipv4only.arpa." static
@@ -337,7 +337,7 @@ $dns64
 	# Unbound serves test. as a local zone by default; we want it forwarded.
 	local-zone: "test." nodefault
 	# A name whose only record is an AAAA inside the NAT64 prefix: an IPv4
-	# lookup must give the embedded 203.0.113.10 (rfc-requirements D.27).
+	# lookup must give the embedded 203.0.113.10 (docs/requirements.md D.27).
 	local-zone: "synth.test." static
 	local-data: "synth.test. 300 IN AAAA $synth"
 	do-not-query-localhost: no

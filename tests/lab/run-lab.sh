@@ -182,7 +182,7 @@ run_prefix() {
 	check preload "[$p] LD_PRELOAD+CLAT_PREFIX (no clatrun): python TCP" PYOK '' \
 		"$PY" "$PYC" tcp-http "$SV" 8080 "$M"
 	# Several prefixes in the DNS64's order, a dead one first (RFC 8305
-	# attempts; rfc-requirements E.42): a blocking connect reaches the
+	# attempts; docs/requirements.md E.42): a blocking connect reaches the
 	# server through this lab's NAT64 all the same, 250 ms later. The dead
 	# NAT64 is a route to a neighbour whose link address nobody has: SYNs
 	# vanish (the gateway would answer "unreachable" at once). The

@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-names.sh - names for IPv4-only programs through the address mapper (RFC
-# 6535 bump-in-the-host; rfc-requirements D.25-D.33), in the lab (lab.sh). The
+# 6535 bump-in-the-host; docs/requirements.md D.25-D.33), in the lab (lab.sh). The
 # `make check` entry.
 #
 # Lab names (authoritative on sv, through gw's DNS64):

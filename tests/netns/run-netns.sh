@@ -573,7 +573,7 @@ else
 fi
 
 # ---- several NAT64 prefixes: staggered attempts (RFC 8305 s5, s7.1;
-# rfc-requirements E.42). The prefixes come as clatrun hands them over
+# docs/requirements.md E.42). The prefixes come as clatrun hands them over
 # (CLAT_DISCOVERED, in the DNS64's order). $PHOLE and $PHOLE2 are routed
 # through a veth pair to a gateway whose (permanent) link address nobody
 # has, so SYNs vanish as they would towards a NAT64 that is down; $PUNR has

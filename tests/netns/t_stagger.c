@@ -1,5 +1,5 @@
 /* connect() over several NAT64 prefixes: RFC 8305 staggered attempts
- * (rfc-requirements E.42). run-netns.sh gives the library its prefixes
+ * (docs/requirements.md E.42). run-netns.sh gives the library its prefixes
  * through CLAT_DISCOVERED, some of them routed into a black hole (SYNs
  * vanish), and checks which prefix the server saw (T_SYNTH) and when the
  * connect returned. Timing bounds here are protocol facts, not speed: the

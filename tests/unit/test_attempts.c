@@ -1,5 +1,5 @@
 /* Connection attempts over several NAT64 prefixes (RFC 8305 s5, s7.1;
- * rfc-requirements E.42): which destinations, in which order, and how long
+ * docs/requirements.md E.42): which destinations, in which order, and how long
  * to wait between them. */
 #include <string.h>
 

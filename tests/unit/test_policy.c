@@ -85,7 +85,7 @@ START_TEST(wkp_private)
 }
 END_TEST
 
-/* rfc-requirements A.7: only the WKP is restricted. */
+/* docs/requirements.md A.7: only the WKP is restricted. */
 START_TEST(nsp_translates_private)
 {
 	static const char *const prefixes[] = {

@@ -253,7 +253,7 @@ START_TEST(is_wkp)
 }
 END_TEST
 
-/* rfc-requirements A.5: u != 0 inside P (n < 96) is not IPv4-embedded. */
+/* docs/requirements.md A.5: u != 0 inside P (n < 96) is not IPv4-embedded. */
 START_TEST(extract_rejects_u_octet)
 {
 	struct clat_prefix prefix = clat_test_prefix(vectors[_i].prefix);

@@ -424,7 +424,7 @@ START_TEST(response_each_length)
 }
 END_TEST
 
-/* rfc-requirements C.17, the RFC 7050 s3 example: three prefixes, kept in
+/* docs/requirements.md C.17, the RFC 7050 s3 example: three prefixes, kept in
  * the order received; TTL the smallest of the records used. */
 START_TEST(response_several_in_order)
 {
@@ -598,7 +598,7 @@ START_TEST(response_no_prefix)
 END_TEST
 
 /* RFC 2308 s5: negative TTL = min(SOA TTL, SOA MINIMUM), both ways, for
- * NXDOMAIN and NODATA; 0 without an SOA (rfc-requirements C.18). */
+ * NXDOMAIN and NODATA; 0 without an SOA (docs/requirements.md C.18). */
 START_TEST(response_negative)
 {
 	static const struct {
