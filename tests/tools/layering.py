@@ -61,9 +61,12 @@ def symbols(obj, defined):
             yield parts[-1]
 
 
-def call_edges(build):
+def call_edges(build, mods):
+    # Objects of files that exist now: a build tree may keep objects of
+    # files since renamed or removed.
     objs = [os.path.join(d, f) for d, _, fs in os.walk(build) for f in fs
             if f.endswith(".o") and d.endswith("/.libs")]
+    objs = [o for o in objs if object_module(build, o) in mods]
     owner = {}
     for o in objs:
         for s in symbols(o, True):
@@ -115,7 +118,7 @@ def circles(edges, mods):
 def main():
     src, build = sys.argv[1], sys.argv[2]
     mods = modules(src)
-    calls, nobjs = call_edges(build)
+    calls, nobjs = call_edges(build, mods)
     edges = include_edges(src, mods) | calls
     results = []
 
