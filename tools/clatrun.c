@@ -22,6 +22,7 @@
 #include "clatrun.h"
 #include "core/config.h"
 #include "preload_admin.h"
+#include "supervise/supervise.h"
 #include "sys/config_file.h"
 
 #define EXIT_CANNOT_RUN 126
@@ -37,6 +38,7 @@ struct options {
 	const char *preload_library; /* their =LIBRARY, NULL: the installed one */
 	/* Settings given on the command line, as text, passed on as CLAT_*. */
 	const char *prefix, *mode, *local_ipv4, *private_wkp, *map_pool, *inbound;
+	enum clatrun_supervise supervise;
 };
 
 static void usage(FILE *out)
@@ -62,6 +64,10 @@ static void usage(FILE *out)
 		"      --inbound             let IPv6 clients reach the program's sockets\n"
 		"                            bound to 0.0.0.0, shown to it as IPv4 (read the\n"
 		"                            security note in libclat(7) first)\n"
+		"      --supervise=WHEN      auto (default): run Go and static programs,\n"
+		"                            which the library cannot reach, under a seccomp\n"
+		"                            supervisor that translates their socket calls;\n"
+		"                            always: every program (both layers); never\n"
 		"  -v, --verbose             log what is translated, to standard error\n"
 		"\n"
 		"Without a prefix, clatrun finds it as the library would: the shared cache,\n"
@@ -115,7 +121,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP, OPT_STATUS, OPT_JSON, OPT_REFRESH,
 	       OPT_WAIT_PREF64, OPT_DOCTOR, OPT_MAP_POOL, OPT_INBOUND,
-	       OPT_INSTALL_PRELOAD, OPT_UNINSTALL_PRELOAD };
+	       OPT_INSTALL_PRELOAD, OPT_UNINSTALL_PRELOAD, OPT_SUPERVISE };
 	static const struct option longopts[] = {
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -125,6 +131,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "map-pool", required_argument, NULL, OPT_MAP_POOL },
 		{ "inbound", no_argument, NULL, OPT_INBOUND },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "supervise", required_argument, NULL, OPT_SUPERVISE },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "refresh", no_argument, NULL, OPT_REFRESH },
@@ -149,6 +156,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case OPT_MAP_POOL: opt->map_pool = optarg; break;
 		case OPT_INBOUND: opt->inbound = "yes"; break;
 		case 'v': opt->verbose = true; break;
+		case OPT_SUPERVISE:
+			if (!clatrun_supervise_parse(optarg, &opt->supervise))
+				die_usage("--supervise wants auto, always or never, not '%s'", optarg);
+			break;
 		case OPT_STATUS: opt->status = true; break;
 		case OPT_JSON: opt->json = true; break;
 		case OPT_REFRESH: opt->refresh = true; break;
@@ -173,8 +184,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die_usage("%s", "no program given");
 	if (optind < argc && opt->preload)
 		die_usage("%s", "--install-preload and --uninstall-preload take no program");
-	if (optind < argc && opt->status)
-		die_usage("--status takes no program ('%s')", argv[optind]);
+	if (opt->status && argc - optind > 1)
+		die_usage("--status takes at most one PROGRAM ('%s')", argv[optind + 1]);
 	if (opt->doctor && argc - optind > 1)
 		die_usage("%s", "--doctor takes at most one IPV4:PORT");
 }
@@ -273,8 +284,10 @@ static void add_preload(const char *library)
 }
 
 /* The loader ignores LD_PRELOAD for setuid/setgid and file-capability
- * programs (AT_SECURE): say so instead of silently not translating. */
-static void warn_if_secure(const char *program)
+ * programs (AT_SECURE): say so instead of silently not translating. Under
+ * the supervisor they are translated, but NO_NEW_PRIVS (which its filter
+ * needs) makes them run without their privileges. */
+static void warn_if_secure(const char *program, bool supervised)
 {
 	char found[PATH_MAX];
 	const char *path = program;
@@ -294,7 +307,11 @@ static void warn_if_secure(const char *program)
 	if (getuid() == 0 || path == NULL || stat(path, &st) != 0)
 		return;
 	bool caps = getxattr(path, "security.capability", NULL, 0) > 0;
-	if ((st.st_mode & (S_ISUID | S_ISGID)) || caps)
+	if (supervised && ((st.st_mode & (S_ISUID | S_ISGID)) || caps))
+		fprintf(stderr, "clatrun: warning: %s is %s; under the supervisor (NO_NEW_PRIVS) "
+			"it runs without its privileges\n", path,
+			caps ? "a file-capability program" : "setuid/setgid");
+	else if ((st.st_mode & (S_ISUID | S_ISGID)) || caps)
 		fprintf(stderr, "clatrun: warning: %s is %s; the dynamic loader ignores "
 			"LD_PRELOAD for it, so it runs untranslated (see libclat's README, "
 			"/etc/ld.so.preload)\n", path,
@@ -353,9 +370,10 @@ int main(int argc, char **argv)
 	if (cfg.mode != CLAT_MODE_OFF || opt.status)
 		find_prefix(&opt, &cfg, &found);
 	if (opt.status)
-		return clatrun_status(&cfg, &found, opt.json);
+		return clatrun_status(&cfg, &found, opt.json, opt.supervise,
+				      optind < argc ? argv[optind] : NULL);
 	if (optind >= argc) /* --refresh alone: show what it found */
-		return clatrun_status(&cfg, &found, false);
+		return clatrun_status(&cfg, &found, false, opt.supervise, NULL);
 	export_settings(&opt);
 
 	const char *library = library_path();
@@ -379,7 +397,25 @@ int main(int argc, char **argv)
 			clat_mode_name(cfg.mode));
 
 	char *program = argv[optind];
-	warn_if_secure(program);
+	struct clatrun_method method;
+	clatrun_choose_method(&cfg, &found, opt.supervise, program, &method);
+	if (opt.verbose)
+		fprintf(stderr, "clatrun: method: %s (%s)\n",
+			method.supervise ? "supervisor and library" : "library", method.why);
+	if (method.supervise) {
+		if (!method.kernel.usable) {
+			fprintf(stderr, "clatrun: cannot supervise %s: %s; not running it "
+				"untranslated (--supervise=never runs it with the library only)\n",
+				program, method.kernel.why);
+			return EXIT_USAGE;
+		}
+		warn_if_secure(program, true);
+		struct clat_sv_settings sv = { .prefixes = found.set,
+					       .translate_private_wkp = cfg.translate_private_wkp,
+					       .local_ipv4 = cfg.local_ipv4, .verbose = opt.verbose };
+		return clat_sv_run(&sv, &method.kernel, &argv[optind]);
+	}
+	warn_if_secure(program, false);
 	execvp(program, &argv[optind]);
 	int err = errno;
 	fprintf(stderr, "clatrun: %s: %s\n", program, strerror(err));

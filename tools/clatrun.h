@@ -4,12 +4,14 @@
 #ifndef CLATRUN_H
 #define CLATRUN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
 #include "core/pref64.h"
 #include "discover/discovery.h"
+#include "supervise/supervise.h"
 
 #define EXIT_USAGE 2
 
@@ -32,8 +34,25 @@ void clatrun_find_prefix(const struct clat_config *cfg, const char *config_path,
 int clatrun_wait_pref64(unsigned seconds, struct clat_pref64 *found);
 /* True when the kernel has an IPv4 route (auto mode would not translate). */
 bool clatrun_ipv4_has_route(void);
-/* --status: returns the exit status (0 with a prefix, 1 without). */
-int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json);
+enum clatrun_supervise { CLATRUN_SUPERVISE_AUTO = 0, CLATRUN_SUPERVISE_ALWAYS,
+			 CLATRUN_SUPERVISE_NEVER };
+bool clatrun_supervise_parse(const char *text, enum clatrun_supervise *out);
+const char *clatrun_supervise_name(enum clatrun_supervise when);
+
+/* How a program gets translated (method.c): the library alone, or the
+ * seccomp supervisor too, and why. */
+struct clatrun_method {
+	bool supervise;
+	char why[PATH_MAX + 96];
+	struct clat_sv_kernel kernel; /* probed when supervise */
+};
+void clatrun_choose_method(const struct clat_config *cfg, const struct clatrun_prefix *p,
+			   enum clatrun_supervise when, const char *program,
+			   struct clatrun_method *out);
+
+/* --status [PROGRAM]: returns the exit status (0 with a prefix, 1 without). */
+int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json,
+		   enum clatrun_supervise when, const char *program);
 /* --doctor [HOST:PORT]: returns 0 when every step passed, else 1. */
 int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const char *target);
 

@@ -92,12 +92,30 @@ static void print_text(const struct clat_config *cfg, const struct clatrun_prefi
 		printf("note:        %s\n", p->lookup.note);
 }
 
-int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json)
+static void print_method(const struct clatrun_method *m, enum clatrun_supervise when,
+			 const char *program)
+{
+	printf("supervise:   %s\n", clatrun_supervise_name(when));
+	if (program != NULL)
+		printf("method:      %s: %s (%s)\n", program,
+		       m->supervise ? "supervisor and library" : "library", m->why);
+	if (m->supervise)
+		printf("supervisor:  %s%s\n", m->kernel.usable ? "usable" : "not usable: ",
+		       m->kernel.usable ? (m->kernel.wait_killable ?
+					   " (WAIT_KILLABLE_RECV)" : "") : m->kernel.why);
+}
+
+int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json,
+		   enum clatrun_supervise when, const char *program)
 {
 	bool ipv4_route = clatrun_ipv4_has_route();
-	if (json)
+	struct clatrun_method method;
+	clatrun_choose_method(cfg, p, when, program, &method);
+	if (json) {
 		print_json(cfg, p, ipv4_route);
-	else
+	} else {
 		print_text(cfg, p, ipv4_route);
+		print_method(&method, when, program);
+	}
 	return p->set.count > 0 ? 0 : 1;
 }

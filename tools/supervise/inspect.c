@@ -1,0 +1,128 @@
+/* --supervise=auto: does a program make its socket calls without libc's
+ * dynamic symbols? Go programs do (with or without cgo); their build
+ * information marker "\xff Go buildinf:" survives strip. A static ELF (no
+ * PT_INTERP, static-pie included) has no dynamic loader to preload into.
+ * A "#!" script is judged by its interpreter ("/usr/bin/env NAME" by
+ * NAME). The program is looked up on PATH as execvp(3) would. */
+#include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#define SCRIPT_DEPTH 4
+static const char go_marker[] = "\xff Go buildinf:";
+
+static bool find_on_path(const char *program, char *out, size_t outlen)
+{
+	if (strchr(program, '/') != NULL) {
+		snprintf(out, outlen, "%s", program);
+		return access(out, X_OK) == 0;
+	}
+	const char *dirs = getenv("PATH");
+	if (dirs == NULL)
+		dirs = "/bin:/usr/bin";
+	while (*dirs != '\0') {
+		size_t dirlen = strcspn(dirs, ":");
+		snprintf(out, outlen, "%.*s/%s", (int)(dirlen ? dirlen : 1),
+			 dirlen ? dirs : ".", program);
+		if (access(out, X_OK) == 0)
+			return true;
+		dirs += dirlen + (dirs[dirlen] == ':');
+	}
+	return false;
+}
+
+static bool has_interp(const unsigned char *map, size_t size)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
+	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
+	    (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+		return true; /* unreadable headers: assume the usual dynamic case */
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, map + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
+/* "#!/usr/bin/env python3 -u" -> "python3"; "#!/bin/sh -e" -> "/bin/sh". */
+static bool script_interpreter(const unsigned char *map, size_t size, char *out, size_t outlen)
+{
+	char line[256];
+	size_t n = size < sizeof(line) - 1 ? size : sizeof(line) - 1;
+	memcpy(line, map, n);
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	char *save, *word = strtok_r(line + 2, " \t", &save);
+	if (word == NULL)
+		return false;
+	if (strcmp(word, "/usr/bin/env") == 0 || strcmp(word, "/bin/env") == 0) {
+		word = strtok_r(NULL, " \t", &save);
+		while (word != NULL && word[0] == '-') /* env -S and the like */
+			word = strtok_r(NULL, " \t", &save);
+		if (word == NULL)
+			return false;
+	}
+	snprintf(out, outlen, "%s", word);
+	return true;
+}
+
+static enum clat_sv_need inspect_path(const char *program, char *why, size_t whylen, int depth)
+{
+	char path[PATH_MAX], interp[PATH_MAX];
+	if (!find_on_path(program, path, sizeof(path))) {
+		snprintf(why, whylen, "%s not found on PATH", program);
+		return CLAT_SV_NEED_UNKNOWN;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 4) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, whylen, "%s cannot be read", path);
+		return CLAT_SV_NEED_UNKNOWN;
+	}
+	size_t size = (size_t)st.st_size;
+	unsigned char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(why, whylen, "%s cannot be read", path);
+		return CLAT_SV_NEED_UNKNOWN;
+	}
+	enum clat_sv_need need = CLAT_SV_NEED_NO;
+	if (map[0] == '#' && map[1] == '!') {
+		if (depth < SCRIPT_DEPTH && script_interpreter(map, size, interp, sizeof(interp))) {
+			munmap(map, size);
+			return inspect_path(interp, why, whylen, depth + 1);
+		}
+		snprintf(why, whylen, "%s: script with an unusable #! line", path);
+	} else if (memcmp(map, ELFMAG, SELFMAG) != 0) {
+		snprintf(why, whylen, "%s is not an ELF program", path);
+	} else if (memmem(map, size, go_marker, sizeof(go_marker) - 1) != NULL) {
+		snprintf(why, whylen, "%s is a Go program (Go build information)", path);
+		need = CLAT_SV_NEED_YES;
+	} else if (!has_interp(map, size)) {
+		snprintf(why, whylen, "%s is statically linked (no PT_INTERP)", path);
+		need = CLAT_SV_NEED_YES;
+	} else {
+		snprintf(why, whylen, "%s is dynamically linked (libc calls reach the library)",
+			 path);
+	}
+	munmap(map, size);
+	return need;
+}
+
+enum clat_sv_need clat_sv_inspect(const char *program, char *why, size_t whylen)
+{
+	return inspect_path(program, why, whylen, 0);
+}

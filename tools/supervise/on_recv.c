@@ -1,0 +1,173 @@
+/* recvfrom/recvmsg asking for the sender on a datagram twin: the supervisor
+ * receives, and the program gets the data and the sender as IPv4 (the
+ * embedded address, RFC 6052 s2.3, or the v4-mapped one). A call whose
+ * result the kernel already writes right (no twin, a stream socket, no
+ * name asked for) runs as it is. Control messages are not carried: the
+ * program sees msg_controllen 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/remote_msg.h"
+#include "core/sockaddr.h"
+#include "supervise.h"
+
+static int datagram_twin(struct clat_sv_req *req, int fd)
+{
+	struct clat_sv_twin twin;
+	int mine;
+	if (!clat_sv_twin_find(req, fd, &twin, &mine))
+		return -1;
+	if (twin.type != SOCK_DGRAM) {
+		close(mine);
+		return -1;
+	}
+	return mine;
+}
+
+/* The sender as the program must see it (sockaddr_in, or the IPv6 one
+ * unchanged when it has no IPv4 form). */
+static socklen_t sender_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *from,
+			     socklen_t fromlen, struct sockaddr_storage *out)
+{
+	struct sockaddr_in sin;
+	if (from->sin6_family == AF_INET6 && clat_sv_peer_view(s, from, &sin)) {
+		memcpy(out, &sin, sizeof(sin));
+		return sizeof(sin);
+	}
+	memcpy(out, from, fromlen);
+	return fromlen;
+}
+
+/* The copy-out rule of recvfrom(2): min(room, real) bytes, then the real
+ * length; a negative room is EINVAL. */
+static int write_name(pid_t tid, uint64_t addr, uint64_t lenp, const void *name,
+		      socklen_t namelen)
+{
+	int32_t room;
+	if (clat_sv_read(tid, lenp, &room, sizeof(room)) != (ssize_t)sizeof(room))
+		return -EFAULT;
+	if (room < 0)
+		return -EINVAL;
+	size_t n = (size_t)room < namelen ? (size_t)room : namelen;
+	int32_t real = (int32_t)namelen;
+	if (clat_sv_write(tid, addr, name, n) != 0 ||
+	    clat_sv_write(tid, lenp, &real, sizeof(real)) != 0)
+		return -EFAULT;
+	return 0;
+}
+
+static void prepare_to_block(int twin, int flags)
+{
+	if (!(flags & MSG_DONTWAIT) && !(fcntl(twin, F_GETFL) & O_NONBLOCK))
+		clat_sv_may_block();
+}
+
+int64_t clat_sv_on_recvfrom(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	pid_t tid = (pid_t)req->notif->pid;
+	int32_t room;
+	/* The room for the name is checked first: the datagram is not taken
+	 * off the queue for a call that cannot report its sender. */
+	if (clat_sv_read(tid, a[5], &room, sizeof(room)) != (ssize_t)sizeof(room) || room < 0)
+		return CLAT_SV_CONTINUE;
+	int twin = datagram_twin(req, (int)a[0]);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
+	size_t len = a[2] > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)a[2];
+	char *data = malloc(len ? len : 1);
+	int64_t rc = -ENOMEM;
+	if (data != NULL) {
+		struct sockaddr_in6 from;
+		socklen_t fromlen = sizeof(from);
+		struct sockaddr_storage view;
+		prepare_to_block(twin, (int)a[3]);
+		ssize_t n = recvfrom(twin, data, len, (int)a[3], (struct sockaddr *)&from, &fromlen);
+		rc = n >= 0 ? n : -errno;
+		if (n >= 0) {
+			size_t copy = (size_t)n < len ? (size_t)n : len; /* MSG_TRUNC reports more */
+			socklen_t vlen = sender_view(req->settings, &from, fromlen, &view);
+			if (clat_sv_write(tid, a[1], data, copy) != 0)
+				rc = -EFAULT;
+			else if (write_name(tid, a[4], a[5], &view, vlen) != 0)
+				rc = -EFAULT;
+		}
+	}
+	free(data);
+	close(twin);
+	return rc;
+}
+
+static int scatter(pid_t tid, const struct clat_remote_iov *iov, size_t count, const char *data,
+		   size_t n)
+{
+	size_t at = 0;
+	for (size_t i = 0; i < count && at < n; i++) {
+		size_t part = n - at < iov[i].len ? n - at : (size_t)iov[i].len;
+		if (clat_sv_write(tid, iov[i].base, data + at, part) != 0)
+			return -EFAULT;
+		at += part;
+	}
+	return 0;
+}
+
+int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	pid_t tid = (pid_t)req->notif->pid;
+	unsigned char raw[CLAT_REMOTE_MSGHDR_SIZE];
+	struct clat_remote_msghdr m;
+	ssize_t got = clat_sv_read(tid, a[1], raw, sizeof(raw));
+	if (got < 0 || clat_remote_msghdr_decode(raw, (size_t)got, 0, &m) != 0 ||
+	    (m.name == 0 && m.controllen == 0))
+		return CLAT_SV_CONTINUE;
+	int twin = datagram_twin(req, (int)a[0]);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
+	/* The room the iovecs give, decoded now so that a bad array is the
+	 * kernel's errno before anything is received. */
+	struct clat_remote_iov iov[CLAT_REMOTE_IOV_MAX];
+	unsigned char rawiov[CLAT_REMOTE_IOV_MAX * CLAT_REMOTE_IOVEC_SIZE];
+	uint64_t room;
+	got = clat_sv_read(tid, m.iov, rawiov, (size_t)m.iovlen * CLAT_REMOTE_IOVEC_SIZE);
+	int64_t rc = got < 0 ? -EFAULT :
+		clat_remote_iov_decode(rawiov, (size_t)got, (size_t)m.iovlen, iov, &room);
+	if (rc != 0) {
+		close(twin);
+		return rc;
+	}
+	size_t len = room > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)room;
+	char *data = malloc(len ? len : 1);
+	if (data == NULL) {
+		close(twin);
+		return -ENOMEM;
+	}
+	struct sockaddr_in6 from;
+	struct iovec one = { data, len };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
+			      .msg_iov = &one, .msg_iovlen = 1 };
+	prepare_to_block(twin, (int)a[2]);
+	ssize_t n = recvmsg(twin, &msg, (int)a[2]);
+	rc = n >= 0 ? n : -errno;
+	if (n >= 0) {
+		size_t copy = (size_t)n < len ? (size_t)n : len;
+		struct sockaddr_storage view;
+		socklen_t vlen = sender_view(req->settings, &from, msg.msg_namelen, &view);
+		uint32_t namelen = vlen < m.namelen ? vlen : m.namelen;
+		uint64_t controllen = 0;
+		int32_t flags = msg.msg_flags | (m.controllen ? MSG_CTRUNC : 0);
+		if (scatter(tid, iov, (size_t)m.iovlen, data, copy) != 0 ||
+		    (m.name != 0 && clat_sv_write(tid, m.name, &view, namelen) != 0) ||
+		    clat_sv_write(tid, a[1] + 8, &(int32_t){ m.name ? (int32_t)vlen : 0 }, 4) != 0 ||
+		    clat_sv_write(tid, a[1] + 40, &controllen, sizeof(controllen)) != 0 ||
+		    clat_sv_write(tid, a[1] + 48, &flags, sizeof(flags)) != 0)
+			rc = -EFAULT;
+	}
+	free(data);
+	close(twin);
+	return rc;
+}

@@ -1,0 +1,143 @@
+/* sendto/sendmsg with an AF_INET address: on an IPv4 UDP socket whose
+ * destination the policy translates, the socket becomes its twin first;
+ * on a twin, the data is sent by the supervisor to the IPv6 form of the
+ * address (synthesised, or v4-mapped for a destination kept on IPv4).
+ * Stream sockets ignore the address (connected TCP): the kernel's. Bad
+ * arguments: CONTINUE, so the kernel gives its own errno. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/remote_msg.h"
+#include "supervise.h"
+
+/* Our twin for the program's fd, made now if fd is an IPv4 UDP socket
+ * sending to a translated destination; -1: leave the call to the kernel. */
+static int datagram_twin(struct clat_sv_req *req, int fd, const struct sockaddr_in *dst,
+			 struct sockaddr_in6 *dst6)
+{
+	struct clat_sv_twin twin;
+	const char *why;
+	int mine, type, protocol;
+	if (clat_sv_twin_find(req, fd, &twin, &mine)) {
+		if (twin.type != SOCK_DGRAM) {
+			close(mine);
+			return -1;
+		}
+		clat_sv_destination(req->settings, dst, true, dst6, &why);
+		return mine;
+	}
+	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
+	if (old < 0)
+		return -1;
+	if (type != SOCK_DGRAM ||
+	    clat_sv_destination(req->settings, dst, false, dst6, &why) != CLAT_SV_DEST_SYNTHESIZED) {
+		close(old);
+		return -1;
+	}
+	int fresh = clat_sv_swap(req, fd, old, type, protocol);
+	if (fresh < 0)
+		clat_sv_log(req->settings, "send: fd %d stays IPv4: %s", fd, strerror((int)-fresh));
+	return fresh < 0 ? -1 : fresh;
+}
+
+static void prepare_to_block(int twin, int flags)
+{
+	if (!(flags & MSG_DONTWAIT) && !(fcntl(twin, F_GETFL) & O_NONBLOCK))
+		clat_sv_may_block();
+}
+
+int64_t clat_sv_on_sendto(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	struct sockaddr_in dst;
+	struct sockaddr_in6 dst6;
+	if (!clat_sv_read_ipv4(req, 4, &dst))
+		return CLAT_SV_CONTINUE;
+	size_t len = a[2] > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)a[2];
+	char *data = malloc(len ? len : 1);
+	if (data == NULL)
+		return CLAT_SV_CONTINUE;
+	if (clat_sv_read((pid_t)req->notif->pid, a[1], data, len) != (ssize_t)len) {
+		free(data);
+		return CLAT_SV_CONTINUE; /* EFAULT, from the kernel */
+	}
+	int twin = datagram_twin(req, (int)a[0], &dst, &dst6);
+	if (twin < 0) {
+		free(data);
+		return CLAT_SV_CONTINUE;
+	}
+	prepare_to_block(twin, (int)a[3]);
+	ssize_t n = sendto(twin, data, len, (int)a[3] | MSG_NOSIGNAL, (struct sockaddr *)&dst6,
+			   sizeof(dst6));
+	int64_t rc = n >= 0 ? n : -errno;
+	free(data);
+	close(twin);
+	return rc;
+}
+
+/* The whole message gathered into one buffer (at most CLAT_SV_BUF_MAX). */
+static char *gather(pid_t tid, const struct clat_remote_msghdr *m, size_t *total)
+{
+	struct clat_remote_iov iov[CLAT_REMOTE_IOV_MAX];
+	unsigned char raw[CLAT_REMOTE_IOV_MAX * CLAT_REMOTE_IOVEC_SIZE];
+	size_t want = (size_t)m->iovlen * CLAT_REMOTE_IOVEC_SIZE;
+	uint64_t sum;
+	ssize_t got = clat_sv_read(tid, m->iov, raw, want);
+	if (got < 0 || clat_remote_iov_decode(raw, (size_t)got, (size_t)m->iovlen, iov, &sum) != 0 ||
+	    sum > CLAT_SV_BUF_MAX)
+		return NULL;
+	char *data = malloc(sum ? sum : 1);
+	size_t at = 0;
+	for (size_t i = 0; data != NULL && i < m->iovlen; i++) {
+		if (clat_sv_read(tid, iov[i].base, data + at, iov[i].len) != (ssize_t)iov[i].len) {
+			free(data);
+			return NULL;
+		}
+		at += iov[i].len;
+	}
+	*total = at;
+	return data;
+}
+
+int64_t clat_sv_on_sendmsg(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	pid_t tid = (pid_t)req->notif->pid;
+	unsigned char raw[CLAT_REMOTE_MSGHDR_SIZE], name[CLAT_REMOTE_ADDR_MAX];
+	struct clat_remote_msghdr m;
+	struct sockaddr_in dst;
+	struct sockaddr_in6 dst6;
+	ssize_t got = clat_sv_read(tid, a[1], raw, sizeof(raw));
+	if (got < 0 || clat_remote_msghdr_decode(raw, (size_t)got, 1, &m) != 0 || m.name == 0 ||
+	    m.controllen > 65536)
+		return CLAT_SV_CONTINUE;
+	got = clat_sv_read(tid, m.name, name, m.namelen);
+	if (got < 0 || clat_remote_sockaddr(m.name, m.namelen, name, (size_t)got, &dst) !=
+		CLAT_REMOTE_ADDR_IPV4)
+		return CLAT_SV_CONTINUE;
+	size_t total = 0;
+	char *data = gather(tid, &m, &total);
+	char *control = malloc(m.controllen ? m.controllen : 1);
+	int twin = -1;
+	int64_t rc = CLAT_SV_CONTINUE;
+	if (data != NULL && control != NULL &&
+	    clat_sv_read(tid, m.control, control, m.controllen) == (ssize_t)m.controllen &&
+	    (twin = datagram_twin(req, (int)a[0], &dst, &dst6)) >= 0) {
+		struct iovec iov = { data, total };
+		struct msghdr msg = { .msg_name = &dst6, .msg_namelen = sizeof(dst6),
+				      .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = m.controllen ? control : NULL,
+				      .msg_controllen = m.controllen };
+		prepare_to_block(twin, (int)a[2]);
+		ssize_t n = sendmsg(twin, &msg, (int)a[2] | MSG_NOSIGNAL);
+		rc = n >= 0 ? n : -errno;
+		close(twin);
+	}
+	free(data);
+	free(control);
+	return rc;
+}

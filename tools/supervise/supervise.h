@@ -1,0 +1,176 @@
+/* The seccomp user-notification supervisor: clatrun runs a program that
+ * libclat cannot reach (Go, static binaries) under a filter that hands its
+ * IPv4 socket calls to clatrun, which answers them with an IPv6 socket
+ * aimed at the NAT64 (RFC 6052 synthesis), as the library would.
+ *
+ * Pieces, one job each:
+ *   probe.c      can this kernel do it (5.9+, user notification)
+ *   filter.c     the BPF program: which calls, with which arguments, trap
+ *   launch.c     fork, install the filter, exec, wait for the whole tree
+ *   loop.c       worker threads receiving and answering notifications
+ *   child_mem.c  reading and writing the program's memory
+ *   twins.c      the IPv6 sockets installed in place of IPv4 ones
+ *   swap.c       building a twin and installing it over the fd number
+ *   epoll_move.c moving epoll registrations to the twin
+ *   destination.c what an IPv4 destination becomes (shared core policy)
+ *   on_connect.c, on_send.c, on_recv.c, on_names.c, on_sockopt.c
+ *                the handlers
+ *   inspect.c    --supervise=auto: does a program need the supervisor */
+#ifndef CLAT_SUPERVISE_H
+#define CLAT_SUPERVISE_H
+
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/prefix_cache.h"
+
+/* ---- probe.c ---- */
+struct clat_sv_kernel {
+	bool usable;          /* user notification with ADDFD/SETFD (5.9) */
+	bool wait_killable;   /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) */
+	char why[160];        /* plain words when not usable */
+};
+void clat_sv_probe(struct clat_sv_kernel *out);
+
+/* ---- filter.c ---- */
+struct sock_fprog;
+/* The program for this architecture; false when it has none. */
+bool clat_sv_filter(struct sock_fprog *out);
+
+/* ---- settings shared by the handlers ---- */
+struct clat_sv_settings {
+	struct clat_prefix_set prefixes;
+	bool translate_private_wkp;
+	struct in_addr local_ipv4;  /* what a translated socket reports as its own */
+	bool verbose;
+};
+
+/* ---- launch.c ---- */
+/* Runs argv under the supervisor; returns the exit status for clatrun
+ * (the main program's, 128+signal when killed), 2 when the filter cannot
+ * be installed (never runs the program untranslated), 126/127 for exec. */
+int clat_sv_run(const struct clat_sv_settings *settings, const struct clat_sv_kernel *kernel,
+		char **argv);
+
+/* ---- loop.c ---- */
+/* Serves notifications on listener until no supervised process is left;
+ * false when it cannot start. */
+bool clat_sv_serve(int listener, const struct clat_sv_settings *settings);
+/* Called by a handler before a call that may block (a blocking connect
+ * or recv): makes sure another worker is free to receive. */
+void clat_sv_may_block(void);
+
+/* ---- the request a handler answers ---- */
+struct clat_sv_req {
+	int listener;
+	const struct clat_sv_settings *settings;
+	const struct seccomp_notif *notif;
+	int pidfd;         /* of the calling process, -1 until needed */
+	pid_t tgid;
+};
+/* Handler results: a value >= 0 or -errno to return, or CONTINUE. */
+#define CLAT_SV_CONTINUE INT64_MIN
+typedef int64_t (*clat_sv_handler)(struct clat_sv_req *req);
+
+/* ---- child_mem.c ---- */
+/* Copies len bytes at the child's addr; returns bytes read (short at an
+ * unreadable page), -1 with errno. */
+ssize_t clat_sv_read(pid_t tid, uint64_t addr, void *buf, size_t len);
+/* Writes len bytes to the child's addr; 0 or -EFAULT (all or nothing is
+ * not promised, as with the kernel's copy_to_user). */
+int clat_sv_write(pid_t tid, uint64_t addr, const void *buf, size_t len);
+/* The pidfd of the calling process (opened once per request). */
+int clat_sv_pidfd(struct clat_sv_req *req);
+/* The child's fd as a file of ours (pidfd_getfd), -1 with errno. */
+int clat_sv_getfd(struct clat_sv_req *req, int fd);
+/* The inode of the child's fd N (readlink /proc/TID/fd/N "socket:[INO]"),
+ * 0 when it is not a socket or is gone. */
+uint64_t clat_sv_fd_inode(pid_t tid, int fd);
+/* True while the notification is still pending (the caller has not been
+ * interrupted or killed). */
+bool clat_sv_still_valid(const struct clat_sv_req *req);
+
+/* ---- twins.c ---- */
+struct clat_sv_twin {
+	uint64_t cookie;             /* SO_COOKIE of the IPv6 socket */
+	int type;                    /* SOCK_STREAM / SOCK_DGRAM */
+};
+/* Remembers an installed twin (by inode and cookie). */
+void clat_sv_twin_add(uint64_t inode, const struct clat_sv_twin *twin);
+/* True when the child's fd N is a twin; *mine (optional) gets the fd as
+ * our file, which the caller closes. */
+bool clat_sv_twin_find(struct clat_sv_req *req, int fd, struct clat_sv_twin *out, int *mine);
+
+/* ---- destination.c ---- */
+enum clat_sv_dest {
+	CLAT_SV_DEST_KEEP,       /* stays IPv4 (never-translate rules, no prefix) */
+	CLAT_SV_DEST_V4MAPPED,   /* kept, but the socket is IPv6 already */
+	CLAT_SV_DEST_SYNTHESIZED,
+};
+/* What dst becomes; for SYNTHESIZED/V4MAPPED out is the IPv6 destination. */
+enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
+				      const struct sockaddr_in *dst, bool socket_is_ipv6,
+				      struct sockaddr_in6 *out, const char **why);
+/* The IPv4 view of an IPv6 peer (embedded or v4-mapped); false otherwise. */
+bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *sin6,
+		       struct sockaddr_in *out);
+
+/* ---- swap.c ---- */
+/* Replaces the child's AF_INET socket fd (our copy: old, which this closes) with an AF_INET6
+ * twin of the same type, flags, options, epoll registrations. Returns our
+ * copy of the twin (>= 0) or -errno; on error nothing changed in the child. */
+int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol);
+
+/* ---- sockopt_copy.c ---- */
+/* Sets on twin the options old carries (differing from a fresh socket's). */
+bool clat_sv_copy_options(int old, int twin, int type);
+
+/* ---- epoll_move.c ---- */
+struct clat_sv_epoll_reg {
+	int epfd;            /* the child's epoll fd */
+	uint32_t events;
+	uint64_t data;
+};
+/* The child's epoll registrations of fd N whose file has inode ino (at
+ * most max); returns how many. */
+size_t clat_sv_epoll_find(pid_t tgid, int fd, uint64_t ino, struct clat_sv_epoll_reg *regs,
+			  size_t max);
+/* Registers twin (our fd) under the child's number fd in each of regs;
+ * false when one failed. */
+bool clat_sv_epoll_add(struct clat_sv_req *req, int fd, int twin,
+		       const struct clat_sv_epoll_reg *regs, size_t count);
+
+/* ---- handlers (on_*.c) ---- */
+/* The AF_INET address at args[ptr_arg] with length args[ptr_arg + 1];
+ * false for anything the kernel should judge itself. */
+bool clat_sv_read_ipv4(struct clat_sv_req *req, int ptr_arg, struct sockaddr_in *out);
+/* Our copy of the program's fd when it is an AF_INET TCP or UDP socket,
+ * else -1. */
+int clat_sv_ipv4_socket(struct clat_sv_req *req, int fd, int *type, int *protocol);
+/* Largest buffer a handler copies through itself in one call. */
+#define CLAT_SV_BUF_MAX (1u << 20)
+int64_t clat_sv_on_connect(struct clat_sv_req *req);
+int64_t clat_sv_on_sendto(struct clat_sv_req *req);
+int64_t clat_sv_on_sendmsg(struct clat_sv_req *req);
+int64_t clat_sv_on_recvfrom(struct clat_sv_req *req);
+int64_t clat_sv_on_recvmsg(struct clat_sv_req *req);
+int64_t clat_sv_on_getpeername(struct clat_sv_req *req);
+int64_t clat_sv_on_getsockname(struct clat_sv_req *req);
+int64_t clat_sv_on_setsockopt(struct clat_sv_req *req);
+int64_t clat_sv_on_getsockopt(struct clat_sv_req *req);
+
+/* ---- inspect.c ---- */
+enum clat_sv_need { CLAT_SV_NEED_NO, CLAT_SV_NEED_YES, CLAT_SV_NEED_UNKNOWN };
+/* Does program (as given to execvp) bypass libc's dynamic symbols? why
+ * gets plain words: "Go build information", "static (no PT_INTERP)", ... */
+enum clat_sv_need clat_sv_inspect(const char *program, char *why, size_t whylen);
+
+/* ---- log ---- */
+void clat_sv_log(const struct clat_sv_settings *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif
