@@ -56,18 +56,13 @@ int clat_remote_msghdr_decode(const void *bytes, size_t got, int sending,
 	memcpy(&out->flags, p + 48, sizeof(out->flags));
 	if (out->iovlen > CLAT_REMOTE_IOV_MAX)
 		return -EMSGSIZE;
-	if (out->name == 0) {
-		out->namelen = 0;
-	} else if (sending) {
-		if (namelen < 0 || namelen > CLAT_REMOTE_ADDR_MAX)
-			return -EINVAL;
-		out->namelen = (uint32_t)namelen;
-	} else {
-		/* recvmsg clamps the room for the name instead of refusing it. */
-		out->namelen = namelen < 0 ? 0 : (uint32_t)namelen;
-		if (out->namelen > CLAT_REMOTE_ADDR_MAX)
-			out->namelen = CLAT_REMOTE_ADDR_MAX;
-	}
+	/* __copy_msghdr: a negative name length is EINVAL, a longer one than
+	 * a sockaddr_storage is shortened to it (both directions). */
+	if (namelen < 0)
+		return -EINVAL;
+	out->namelen = out->name == 0 ? 0 : (uint32_t)namelen;
+	if (out->namelen > CLAT_REMOTE_ADDR_MAX)
+		out->namelen = CLAT_REMOTE_ADDR_MAX;
 	if (sending && out->controllen > INT_MAX)
 		return -ENOBUFS;
 	return 0;

@@ -51,8 +51,9 @@ struct clat_remote_msghdr {
 /* Decodes a msghdr (got bytes; fewer than CLAT_REMOTE_MSGHDR_SIZE is
  * EFAULT). Returns 0 or the negative errno the kernel's sendmsg/recvmsg
  * gives for the header alone: EMSGSIZE for more than CLAT_REMOTE_IOV_MAX
- * iovecs, EINVAL for a sending name longer than CLAT_REMOTE_ADDR_MAX,
- * ENOBUFS for a control length past INT_MAX (sending). */
+ * iovecs, EINVAL for a negative name length (a longer one than
+ * CLAT_REMOTE_ADDR_MAX is shortened to it, as the kernel does), ENOBUFS
+ * for a control length past INT_MAX (sending). namelen is 0 without a name. */
 int clat_remote_msghdr_decode(const void *bytes, size_t got, int sending,
 			      struct clat_remote_msghdr *out);
 

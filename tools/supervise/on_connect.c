@@ -48,14 +48,16 @@ int clat_sv_ipv4_socket(struct clat_sv_req *req, int fd, int *type, int *protoco
 	return -1;
 }
 
-/* A TCP socket that is connecting, connected or listening is the kernel's
- * (EALREADY, EISCONN, EINVAL). */
-static bool tcp_closed(int fd)
+static int tcp_state(int fd)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 && info.tcpi_state == TCP_CLOSE;
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 ? info.tcpi_state : -1;
 }
+
+/* A TCP socket that is connecting, connected or listening is the kernel's
+ * (EALREADY, EISCONN, EINVAL). */
+static bool tcp_closed(int fd) { return tcp_state(fd) == TCP_CLOSE; }
 
 static int64_t connect_twin(int twin, const struct sockaddr_in6 *dst)
 {
@@ -78,6 +80,15 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 		return CLAT_SV_CONTINUE;
 	if (clat_sv_twin_find(req, fd, &twin, &mine)) {
 		clat_sv_destination(req->settings, &dst, true, &dst6, &why);
+		/* A blocking connect again on a connecting socket (after EINTR)
+		 * waits for the connection once more (connect(2)). */
+		if (twin.type == SOCK_STREAM && tcp_state(mine) == TCP_SYN_SENT &&
+		    !(fcntl(mine, F_GETFL) & O_NONBLOCK)) {
+			clat_sv_may_block();
+			int64_t rc = clat_sv_connect_wait(req, mine, &dst6);
+			close(mine);
+			return rc;
+		}
 		return connect_twin(mine, &dst6);
 	}
 	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
@@ -88,12 +99,20 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 		close(old);
 		return CLAT_SV_CONTINUE;
 	}
-	int fresh = clat_sv_swap(req, fd, old, type, protocol);
+	int64_t rc;
+	int fresh = clat_sv_swap(req, fd, old, type, protocol, &dst6, &rc);
 	if (fresh < 0) {
 		clat_sv_log(req->settings, "connect: fd %d stays IPv4: %s", fd, strerror((int)-fresh));
 		return CLAT_SV_CONTINUE;
 	}
 	clat_sv_log(req->settings, "connect: fd %d (%s) translated", fd,
 		    type == SOCK_STREAM ? "tcp" : "udp");
-	return connect_twin(fresh, &dst6);
+	if (rc == CLAT_SV_CONTINUE)
+		return connect_twin(fresh, &dst6);
+	if (rc == -EINPROGRESS && !(fcntl(fresh, F_GETFL) & O_NONBLOCK)) {
+		clat_sv_may_block();
+		rc = clat_sv_connect_wait(req, fresh, &dst6);
+	}
+	close(fresh);
+	return rc;
 }

@@ -38,7 +38,8 @@ static int datagram_twin(struct clat_sv_req *req, int fd, const struct sockaddr_
 		close(old);
 		return -1;
 	}
-	int fresh = clat_sv_swap(req, fd, old, type, protocol);
+	int64_t unused;
+	int fresh = clat_sv_swap(req, fd, old, type, protocol, NULL, &unused);
 	if (fresh < 0)
 		clat_sv_log(req->settings, "send: fd %d stays IPv4: %s", fd, strerror((int)-fresh));
 	return fresh < 0 ? -1 : fresh;
@@ -57,44 +58,47 @@ int64_t clat_sv_on_sendto(struct clat_sv_req *req)
 	struct sockaddr_in6 dst6;
 	if (!clat_sv_read_ipv4(req, 4, &dst))
 		return CLAT_SV_CONTINUE;
+	int twin = datagram_twin(req, (int)a[0], &dst, &dst6);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
 	size_t len = a[2] > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)a[2];
 	char *data = malloc(len ? len : 1);
-	if (data == NULL)
-		return CLAT_SV_CONTINUE;
-	if (clat_sv_read((pid_t)req->notif->pid, a[1], data, len) != (ssize_t)len) {
-		free(data);
-		return CLAT_SV_CONTINUE; /* EFAULT, from the kernel */
+	int64_t rc = -ENOMEM;
+	if (data != NULL && clat_sv_read((pid_t)req->notif->pid, a[1], data, len) != (ssize_t)len) {
+		rc = -EFAULT; /* the data is read once the destination is known */
+	} else if (data != NULL) {
+		prepare_to_block(twin, (int)a[3]);
+		ssize_t n = sendto(twin, data, len, (int)a[3] | MSG_NOSIGNAL,
+				   (struct sockaddr *)&dst6, sizeof(dst6));
+		rc = n >= 0 ? n : -errno;
 	}
-	int twin = datagram_twin(req, (int)a[0], &dst, &dst6);
-	if (twin < 0) {
-		free(data);
-		return CLAT_SV_CONTINUE;
-	}
-	prepare_to_block(twin, (int)a[3]);
-	ssize_t n = sendto(twin, data, len, (int)a[3] | MSG_NOSIGNAL, (struct sockaddr *)&dst6,
-			   sizeof(dst6));
-	int64_t rc = n >= 0 ? n : -errno;
 	free(data);
 	close(twin);
 	return rc;
 }
 
-/* The whole message gathered into one buffer (at most CLAT_SV_BUF_MAX). */
-static char *gather(pid_t tid, const struct clat_remote_msghdr *m, size_t *total)
+/* The whole message gathered into one buffer (at most CLAT_SV_BUF_MAX);
+ * NULL with *err the kernel's errno for a bad iovec array. */
+static char *gather(pid_t tid, const struct clat_remote_msghdr *m, size_t *total, int *err)
 {
 	struct clat_remote_iov iov[CLAT_REMOTE_IOV_MAX];
 	unsigned char raw[CLAT_REMOTE_IOV_MAX * CLAT_REMOTE_IOVEC_SIZE];
 	size_t want = (size_t)m->iovlen * CLAT_REMOTE_IOVEC_SIZE;
 	uint64_t sum;
 	ssize_t got = clat_sv_read(tid, m->iov, raw, want);
-	if (got < 0 || clat_remote_iov_decode(raw, (size_t)got, (size_t)m->iovlen, iov, &sum) != 0 ||
-	    sum > CLAT_SV_BUF_MAX)
+	*err = got < 0 ? -EFAULT :
+		clat_remote_iov_decode(raw, (size_t)got, (size_t)m->iovlen, iov, &sum);
+	if (*err == 0 && sum > CLAT_SV_BUF_MAX)
+		*err = -EMSGSIZE;
+	if (*err != 0)
 		return NULL;
 	char *data = malloc(sum ? sum : 1);
 	size_t at = 0;
+	*err = -ENOMEM;
 	for (size_t i = 0; data != NULL && i < m->iovlen; i++) {
 		if (clat_sv_read(tid, iov[i].base, data + at, iov[i].len) != (ssize_t)iov[i].len) {
 			free(data);
+			*err = -EFAULT;
 			return NULL;
 		}
 		at += iov[i].len;
@@ -119,14 +123,23 @@ int64_t clat_sv_on_sendmsg(struct clat_sv_req *req)
 	if (got < 0 || clat_remote_sockaddr(m.name, m.namelen, name, (size_t)got, &dst) !=
 		CLAT_REMOTE_ADDR_IPV4)
 		return CLAT_SV_CONTINUE;
+	int twin = datagram_twin(req, (int)a[0], &dst, &dst6);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
+	/* From here the destination is known: bad memory is the errno the
+	 * kernel gives when it copies the message. */
 	size_t total = 0;
-	char *data = gather(tid, &m, &total);
-	char *control = malloc(m.controllen ? m.controllen : 1);
-	int twin = -1;
-	int64_t rc = CLAT_SV_CONTINUE;
-	if (data != NULL && control != NULL &&
-	    clat_sv_read(tid, m.control, control, m.controllen) == (ssize_t)m.controllen &&
-	    (twin = datagram_twin(req, (int)a[0], &dst, &dst6)) >= 0) {
+	int64_t rc;
+	int err;
+	char *data = gather(tid, &m, &total, &err);
+	char *control = data != NULL ? malloc(m.controllen ? m.controllen : 1) : NULL;
+	if (data == NULL)
+		rc = err;
+	else if (control == NULL)
+		rc = -ENOMEM;
+	else if (clat_sv_read(tid, m.control, control, m.controllen) != (ssize_t)m.controllen)
+		rc = -EFAULT;
+	else {
 		struct iovec iov = { data, total };
 		struct msghdr msg = { .msg_name = &dst6, .msg_namelen = sizeof(dst6),
 				      .msg_iov = &iov, .msg_iovlen = 1,
@@ -135,8 +148,8 @@ int64_t clat_sv_on_sendmsg(struct clat_sv_req *req)
 		prepare_to_block(twin, (int)a[2]);
 		ssize_t n = sendmsg(twin, &msg, (int)a[2] | MSG_NOSIGNAL);
 		rc = n >= 0 ? n : -errno;
-		close(twin);
 	}
+	close(twin);
 	free(data);
 	free(control);
 	return rc;

@@ -123,7 +123,16 @@ bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_i
 /* Replaces the child's AF_INET socket fd (our copy: old, which this closes) with an AF_INET6
  * twin of the same type, flags, options, epoll registrations. Returns our
  * copy of the twin (>= 0) or -errno; on error nothing changed in the child. */
-int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol);
+/* connect_to (may be NULL): connected before the swap, without blocking;
+ * *connect_rc gets 0 or -errno (-EINPROGRESS), or CLAT_SV_CONTINUE when
+ * it was not done (the caller connects then). */
+int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol,
+		 const struct sockaddr_in6 *connect_to, int64_t *connect_rc);
+/* ---- connect_wait.c ---- */
+/* Waits for the twin's connect to finish for a program in a blocking
+ * connect: 0 or -errno (SO_ERROR), -EINTR when a signal the program
+ * handles arrives first, -EINPROGRESS when its SO_SNDTIMEO runs out. */
+int64_t clat_sv_connect_wait(struct clat_sv_req *req, int twin, const struct sockaddr_in6 *dst);
 
 /* ---- sockopt_copy.c ---- */
 /* Sets on twin the options old carries (differing from a fresh socket's). */

@@ -48,10 +48,11 @@ static bool bound_port(int old, in_port_t *port)
 	return sin.sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
+/* Made non-blocking, so that a connect started before the swap never
+ * blocks; the program's own mode is set before it can see the socket. */
 static int new_twin(int old, int type, int protocol)
 {
-	int nonblock = (fcntl(old, F_GETFL) & O_NONBLOCK) ? SOCK_NONBLOCK : 0;
-	int twin = socket(AF_INET6, type | SOCK_CLOEXEC | nonblock, protocol);
+	int twin = socket(AF_INET6, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
 	if (twin < 0)
 		return -errno;
 	int off = 0;
@@ -66,8 +67,10 @@ static int new_twin(int old, int type, int protocol)
 	return twin;
 }
 
-int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol)
+int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol,
+		 const struct sockaddr_in6 *connect_to, int64_t *connect_rc)
 {
+	int program_flags = fcntl(old, F_GETFL);
 	pid_t tid = (pid_t)req->notif->pid;
 	struct stat st;
 	in_port_t port;
@@ -93,6 +96,16 @@ int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protoco
 		return -e;
 	}
 	clat_sv_twin_add((uint64_t)twin_st.st_ino, &record);
+	/* Connecting before the swap keeps a blocking connect from blocking
+	 * here: the program, still inside its call, cannot see the twin yet.
+	 * A bound port is rebound only once the old socket is gone, so such
+	 * a socket connects after the swap. */
+	*connect_rc = CLAT_SV_CONTINUE;
+	if (connect_to != NULL && port == 0)
+		*connect_rc = connect(twin, (const struct sockaddr *)connect_to,
+				      sizeof(*connect_to)) == 0 ? 0 : -errno;
+	if (!(program_flags & O_NONBLOCK))
+		fcntl(twin, F_SETFL, program_flags & ~O_NONBLOCK);
 	struct clat_sv_epoll_reg regs[EPOLL_REGS_MAX];
 	size_t nregs = clat_sv_epoll_find(tid, fd, (uint64_t)st.st_ino, regs, EPOLL_REGS_MAX);
 	struct seccomp_notif_addfd addfd = {

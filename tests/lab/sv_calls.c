@@ -1,0 +1,339 @@
+/* sv_calls: socket calls made the hard way, for the supervisor tests
+ * (run-supervise.sh): bad pointers and lengths that must get the kernel's
+ * errno, connect's errno rules, names seen as IPv4, a non-blocking connect
+ * waited for with epoll, a signal during a blocking connect, the
+ * never-translate rules, and threads rewriting an address while it is
+ * being read. Run under clatrun --supervise=always.
+ *
+ *   sv_calls ECHO_IPV4 ECHO_PORT BLACKHOLE_IPV4 LOCAL_IPV4
+ *
+ * Prints "ok N - what" or "not ok N - what: ..." per check and exits 1 if
+ * any failed. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int checks, failures;
+static struct sockaddr_in echo_addr, hole_addr;
+static struct in_addr local_ipv4;
+static void *const bad = (void *)8; /* never mapped */
+
+__attribute__((format(printf, 3, 4)))
+static void check(bool good, const char *what, const char *fmt, ...)
+{
+	checks++;
+	if (good) {
+		printf("ok %d - %s\n", checks, what);
+		return;
+	}
+	failures++;
+	char detail[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	printf("not ok %d - %s: %s\n", checks, what, detail);
+}
+
+/* rc -1 with errno want. */
+static void check_errno(long rc, int want, const char *what)
+{
+	int got = rc < 0 ? errno : 0;
+	check(rc < 0 && got == want, what, "rc %ld errno %s, want %s", rc, strerror(got),
+	      strerror(want));
+}
+
+static void check_ok(long rc, const char *what)
+{
+	int got = errno;
+	check(rc >= 0, what, "rc %ld errno %s", rc, rc < 0 ? strerror(got) : "-");
+}
+
+static int tcp(void) { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }
+static int udp(void) { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); }
+
+static void bad_arguments(void)
+{
+	int fd = tcp();
+	check_errno(syscall(SYS_io_uring_setup, 1, bad), ENOSYS, "io_uring_setup is ENOSYS");
+	check_errno(connect(fd, bad, sizeof(echo_addr)), EFAULT, "connect, address pointer bad");
+	check_errno(connect(fd, (struct sockaddr *)&echo_addr, 8), EINVAL, "connect, length 8");
+	check_errno(connect(fd, (struct sockaddr *)&echo_addr, 1 << 20), EINVAL,
+		    "connect, length 1 MiB");
+	check_errno(syscall(SYS_connect, fd, &echo_addr, -1L), EINVAL, "connect, length -1");
+	close(fd);
+
+	fd = udp();
+	char data[8] = "ping\n";
+	struct iovec iov = { data, 5 };
+	struct msghdr msg = { .msg_name = &echo_addr, .msg_namelen = sizeof(echo_addr),
+			      .msg_iov = &iov, .msg_iovlen = 1 };
+	msg.msg_iovlen = 1u << 30;
+	check_errno(sendmsg(fd, &msg, 0), EMSGSIZE, "sendmsg, 2^30 iovecs");
+	msg.msg_iovlen = 1025;
+	check_errno(sendmsg(fd, &msg, 0), EMSGSIZE, "sendmsg, 1025 iovecs");
+	msg.msg_iovlen = 1;
+	check_errno(sendmsg(fd, bad, 0), EFAULT, "sendmsg, msghdr pointer bad");
+	msg.msg_iov = bad;
+	check_errno(sendmsg(fd, &msg, 0), EFAULT, "sendmsg, iovec pointer bad");
+	struct iovec huge = { data, (size_t)SSIZE_MAX + 1 };
+	msg.msg_iov = &huge;
+	check_errno(sendmsg(fd, &msg, 0), EINVAL, "sendmsg, iov_len past SSIZE_MAX");
+	struct iovec badbase = { bad, 5 };
+	msg.msg_iov = &badbase;
+	check_errno(sendmsg(fd, &msg, 0), EFAULT, "sendmsg, iov_base bad");
+	msg.msg_iov = &iov;
+	msg.msg_name = bad;
+	check_errno(sendmsg(fd, &msg, 0), EFAULT, "sendmsg, name pointer bad");
+	msg.msg_name = &echo_addr;
+	msg.msg_namelen = (socklen_t)-1;
+	check_errno(sendmsg(fd, &msg, 0), EINVAL, "sendmsg, name length -1");
+	msg.msg_namelen = 4096; /* shortened to 128 by the kernel */
+	check(sendmsg(fd, &msg, 0) == 5, "sendmsg, name length 4096 is sent", "%s", strerror(errno));
+	check_errno(sendto(fd, bad, 5, 0, (struct sockaddr *)&echo_addr, sizeof(echo_addr)),
+		    EFAULT, "sendto, buffer pointer bad");
+	check_errno(sendto(fd, data, 5, 0, bad, sizeof(echo_addr)), EFAULT,
+		    "sendto, address pointer bad");
+	close(fd);
+}
+
+static void names(int fd, const char *kind)
+{
+	char what[96];
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int rc = getpeername(fd, (struct sockaddr *)&sin, &len);
+	snprintf(what, sizeof(what), "%s: getpeername is the IPv4 peer", kind);
+	check(rc == 0 && sin.sin_family == AF_INET && sin.sin_addr.s_addr == echo_addr.sin_addr.s_addr &&
+	      sin.sin_port == echo_addr.sin_port && len == sizeof(sin), what,
+	      "rc %d family %d %s:%u len %u", rc, sin.sin_family, inet_ntoa(sin.sin_addr),
+	      ntohs(sin.sin_port), (unsigned)len);
+	len = sizeof(sin);
+	rc = getsockname(fd, (struct sockaddr *)&sin, &len);
+	snprintf(what, sizeof(what), "%s: getsockname is the local IPv4", kind);
+	check(rc == 0 && sin.sin_family == AF_INET && sin.sin_addr.s_addr == local_ipv4.s_addr &&
+	      sin.sin_port != 0, what, "rc %d family %d %s", rc, sin.sin_family,
+	      inet_ntoa(sin.sin_addr));
+	char small[4] = { 0 };
+	len = sizeof(small);
+	rc = getpeername(fd, (struct sockaddr *)small, &len);
+	snprintf(what, sizeof(what), "%s: getpeername into 4 bytes reports 16", kind);
+	check(rc == 0 && len == sizeof(sin) && small[0] == AF_INET, what, "rc %d len %u", rc,
+	      (unsigned)len);
+	len = sizeof(sin);
+	snprintf(what, sizeof(what), "%s: getpeername, address pointer bad", kind);
+	check_errno(getpeername(fd, bad, &len), EFAULT, what);
+	snprintf(what, sizeof(what), "%s: getpeername, length pointer bad", kind);
+	check_errno(getpeername(fd, (struct sockaddr *)&sin, bad), EFAULT, what);
+	len = (socklen_t)-1;
+	snprintf(what, sizeof(what), "%s: getsockname, length -1", kind);
+	check_errno(getsockname(fd, (struct sockaddr *)&sin, &len), EINVAL, what);
+}
+
+static void tcp_connect(void)
+{
+	int fd = tcp();
+	check_ok(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)), "tcp: blocking connect");
+	check_errno(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)), EISCONN,
+		    "tcp: second connect is EISCONN");
+	names(fd, "tcp");
+	char buf[16] = { 0 };
+	check(write(fd, "ping\n", 5) == 5 && read(fd, buf, sizeof(buf)) == 5 &&
+	      memcmp(buf, "ping\n", 5) == 0, "tcp: echo with write/read", "%s", strerror(errno));
+	int tos = 0x20, got = 0;
+	socklen_t len = sizeof(got);
+	check_ok(setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)), "tcp: IP_TOS set");
+	check(getsockopt(fd, IPPROTO_IP, IP_TOS, &got, &len) == 0 && got == tos,
+	      "tcp: IP_TOS reads back", "got %d", got);
+	check(fcntl(fd, F_GETFD) == FD_CLOEXEC, "tcp: FD_CLOEXEC kept", "%d", fcntl(fd, F_GETFD));
+	close(fd);
+}
+
+static void udp_calls(void)
+{
+	int fd = udp();
+	char buf[16] = { 0 };
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	check(sendto(fd, "ping\n", 5, 0, (struct sockaddr *)&echo_addr, sizeof(echo_addr)) == 5,
+	      "udp: sendto an IPv4 address", "%s", strerror(errno));
+	long n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+	check(n == 5 && from.sin_family == AF_INET && from.sin_addr.s_addr == echo_addr.sin_addr.s_addr &&
+	      len == sizeof(from), "udp: recvfrom reports the IPv4 sender", "n %ld family %d %s",
+	      n, from.sin_family, inet_ntoa(from.sin_addr));
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			      .msg_iovlen = 1 };
+	memset(&from, 0, sizeof(from));
+	check(sendto(fd, "pong\n", 5, 0, (struct sockaddr *)&echo_addr, sizeof(echo_addr)) == 5 &&
+	      recvmsg(fd, &msg, 0) == 5 && from.sin_family == AF_INET &&
+	      msg.msg_namelen == sizeof(from) && memcmp(buf, "pong\n", 5) == 0,
+	      "udp: recvmsg reports the IPv4 sender", "family %d namelen %u", from.sin_family,
+	      (unsigned)msg.msg_namelen);
+	msg.msg_iovlen = 2000;
+	check_errno(recvmsg(fd, &msg, MSG_DONTWAIT), EMSGSIZE, "udp: recvmsg, 2000 iovecs");
+	msg.msg_iovlen = 1;
+	check_errno(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, bad),
+		    EAGAIN, "udp: recvfrom, length pointer bad, nothing queued: EAGAIN");
+	sendto(fd, "ping\n", 5, 0, (struct sockaddr *)&echo_addr, sizeof(echo_addr));
+	check_errno(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, bad),
+		    EFAULT, "udp: recvfrom, length pointer bad, a datagram queued: EFAULT");
+	close(fd);
+
+	fd = udp();
+	check_ok(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)), "udp: connect");
+	check(send(fd, "ping\n", 5, 0) == 5 && recv(fd, buf, sizeof(buf), 0) == 5,
+	      "udp: connected send/recv", "%s", strerror(errno));
+	names(fd, "udp");
+	close(fd);
+}
+
+static void nonblocking_epoll(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET, .data.u64 = 0x1234abcd };
+	check_ok(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), "epoll: registered before connect");
+	int rc = connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr));
+	check_errno(rc, EINPROGRESS, "epoll: non-blocking connect is EINPROGRESS");
+	rc = connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr));
+	int err = errno;
+	/* EALREADY while connecting, 0 once connected (connect(2) on Linux). */
+	check((rc < 0 && err == EALREADY) || rc == 0, "epoll: second connect EALREADY or 0",
+	      "rc %d errno %s", rc, strerror(err));
+	struct epoll_event got = { 0 };
+	int n = epoll_wait(ep, &got, 1, 10000);
+	check(n == 1 && (got.events & EPOLLOUT) && got.data.u64 == 0x1234abcd,
+	      "epoll: the twin reports EPOLLOUT with the program's data", "n %d events %x data %llx",
+	      n, got.events, (unsigned long long)got.data.u64);
+	socklen_t len = sizeof(err);
+	check(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0,
+	      "epoll: SO_ERROR 0", "%s", strerror(err));
+	check(fcntl(fd, F_GETFL) & O_NONBLOCK, "epoll: O_NONBLOCK kept", "flags %x",
+	      fcntl(fd, F_GETFL));
+	check(fcntl(fd, F_GETFD) == 0, "epoll: no FD_CLOEXEC (as created)", "%d", fcntl(fd, F_GETFD));
+	ev.events = EPOLLIN;
+	check_ok(epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev), "epoll: MOD finds the fd number");
+	check_ok(epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL), "epoll: DEL finds the fd number");
+	close(ep);
+	close(fd);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+static void signal_during_connect(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	int fd = tcp();
+	alarm(1);
+	check_errno(connect(fd, (struct sockaddr *)&hole_addr, sizeof(hole_addr)), EINTR,
+		    "signal: blocking connect interrupted is EINTR");
+	/* A blocking connect again waits for the same connection again. */
+	alarm(1);
+	check_errno(connect(fd, (struct sockaddr *)&hole_addr, sizeof(hole_addr)), EINTR,
+		    "signal: a second blocking connect waits again, EINTR again");
+	alarm(0);
+	int flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	check_errno(connect(fd, (struct sockaddr *)&hole_addr, sizeof(hole_addr)), EALREADY,
+		    "signal: a non-blocking connect then is EALREADY");
+	close(fd);
+}
+
+static void never_translated(void)
+{
+	int srv = tcp();
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(lo);
+	if (bind(srv, (struct sockaddr *)&lo, sizeof(lo)) != 0 || listen(srv, 1) != 0 ||
+	    getsockname(srv, (struct sockaddr *)&lo, &len) != 0) {
+		check(false, "loopback: listener", "%s", strerror(errno));
+		return;
+	}
+	int fd = tcp();
+	check_ok(connect(fd, (struct sockaddr *)&lo, sizeof(lo)), "loopback: connect to 127.0.0.1");
+	struct sockaddr_in me;
+	len = sizeof(me);
+	getsockname(fd, (struct sockaddr *)&me, &len);
+	check(me.sin_addr.s_addr == htonl(INADDR_LOOPBACK), "loopback: stays IPv4 (local 127.0.0.1)",
+	      "local %s", inet_ntoa(me.sin_addr));
+	close(fd);
+	close(srv);
+}
+
+static _Atomic int racing = 1;
+static struct sockaddr_in shared_addr;
+
+static void *flipper(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; atomic_load(&racing); i++) {
+		shared_addr.sin_family = (i & 1) ? AF_INET : AF_INET6;
+		shared_addr.sin_port = (i & 2) ? echo_addr.sin_port : 0;
+	}
+	return NULL;
+}
+
+static void address_rewritten_meanwhile(void)
+{
+	shared_addr = echo_addr;
+	pthread_t t;
+	pthread_create(&t, NULL, flipper, NULL);
+	for (int i = 0; i < 300; i++) {
+		int fd = udp();
+		connect(fd, (struct sockaddr *)&shared_addr, sizeof(shared_addr));
+		close(fd);
+	}
+	atomic_store(&racing, 0);
+	pthread_join(t, NULL);
+	int fd = udp();
+	char buf[8];
+	check(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)) == 0 &&
+	      send(fd, "ping\n", 5, 0) == 5 && recv(fd, buf, sizeof(buf), 0) == 5,
+	      "race: the supervisor still answers after 300 racing connects", "%s", strerror(errno));
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: sv_calls ECHO_IPV4 ECHO_PORT BLACKHOLE_IPV4 LOCAL_IPV4\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	echo_addr.sin_family = AF_INET;
+	echo_addr.sin_port = htons((uint16_t)atoi(argv[2]));
+	inet_pton(AF_INET, argv[1], &echo_addr.sin_addr);
+	hole_addr = echo_addr;
+	hole_addr.sin_port = htons(80);
+	inet_pton(AF_INET, argv[3], &hole_addr.sin_addr);
+	inet_pton(AF_INET, argv[4], &local_ipv4);
+	bad_arguments();
+	tcp_connect();
+	udp_calls();
+	nonblocking_epoll();
+	signal_during_connect();
+	never_translated();
+	address_rewritten_meanwhile();
+	printf("sv_calls: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
