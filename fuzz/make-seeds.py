@@ -206,6 +206,24 @@ def sockaddr_seeds():
         + struct.pack(">HI", 22, 7) + v6("2001:db8:ffff::1") + struct.pack(">I", 2) + b"\x08" + sin6[:20])
 
 
+# ---- fuzz_remote_msg: arguments read from a supervised program -------------
+def remote_msg_seeds():
+    t = "fuzz_remote_msg"
+    sin = struct.pack("<HH4s8x", 2, 0x0700, v4("203.0.113.10"))
+
+    def head(which, ptr, length, sending, count):
+        return bytes([which]) + struct.pack(">QQBH", ptr, length, sending, count)
+    put(t, "sockaddr-in.bin", head(0, 0x7fff0000, 16, 0, 0) + sin)
+    put(t, "sockaddr-short.bin", head(0, 0x7fff0000, 8, 0, 0) + sin[:8])
+    put(t, "sockaddr-negative.bin", head(0, 0x7fff0000, 0xffffffff, 0, 0) + sin)
+    msg = struct.pack("<QiiQQQQi4x", 0x7fff0000, 16, 0, 0x7fff1000, 1, 0, 0, 0)
+    put(t, "msghdr-send.bin", head(1, 0, 0, 1, 0) + msg)
+    put(t, "msghdr-huge-iovlen.bin", head(1, 0, 0, 1, 0)
+        + struct.pack("<QiiQQQQi4x", 0x7fff0000, 16, 0, 0x7fff1000, 1 << 30, 0, 0, 0))
+    iovs = struct.pack("<QQQQ", 0x7fff2000, 5, 0x7fff3000, 0x7fffffffffffffff)
+    put(t, "iov-two.bin", head(2, 0, 0, 0, 2) + iovs)
+
+
 # ---- fuzz_attempts: prefix sets, a destination, times -----------------------
 def attempts_seeds():
     t = "fuzz_attempts"
@@ -417,6 +435,7 @@ def main():
     rfc7050_seeds()
     pref64_seeds()
     sockaddr_seeds()
+    remote_msg_seeds()
     attempts_seeds()
     cmsg_seeds()
     icmp_seeds()

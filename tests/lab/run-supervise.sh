@@ -1,0 +1,174 @@
+#!/bin/bash
+# run-supervise.sh - programs that libclat's preload cannot reach (Go, static
+# binaries) under clatrun's seccomp supervisor, in the lab (lab.sh). The
+# `make check` entry.
+#
+# The clients run in the IPv6-only client namespace and reach the IPv4-only
+# server 203.0.113.10 (echo tcp+udp :7, http :8080, dns :53) through TAYGA.
+# Cases (numbers as in the output):
+#   method: --status PROGRAM says supervisor for busybox-static (no
+#     PT_INTERP) and the Go clients (Go build information), library for curl
+#   busybox-static: wget gets the lab's page, nslookup asks 203.0.113.10;
+#     with --supervise=never wget fails (the control: no translation without
+#     the supervisor)
+#   Go, built now with CGO_ENABLED=0 and with cgo: http GET, TCP echo
+#     (local 192.0.0.4, remote 203.0.113.10), connected UDP, unconnected UDP
+#     (sender 203.0.113.10), 32 goroutines in parallel, a fork+exec child
+#   curl and python3 under --supervise=always (both layers)
+#   sv_calls (a static C program, sv_calls.c): bad pointers, lengths and
+#     iovec counts get the kernel's errno; io_uring_setup ENOSYS; connect's
+#     EISCONN/EINPROGRESS/EALREADY; non-blocking connect waited for with
+#     epoll (registration moved to the twin, O_NONBLOCK/FD_CLOEXEC kept);
+#     SIGALRM during a blocking connect to a blackholed address is EINTR;
+#     loopback stays IPv4; threads rewriting an address during connects
+#   discovery: no prefix given, the lab's DNS64 gives it
+#   tree: exit status passed through; the supervisor serves a background
+#     child after the main program exited
+#   nested: a supervisor inside a supervised tree is refused (EBUSY), exit 2
+# Environment: CLATRUN, CLAT_LIB (tests/Makefile.am); CLAT_REQUIRE_ROOT_TESTS=1
+# turns a skip into a failure; LAB_NAME (default clat-sv-PID); GOCACHE
+# (default $TMPDIR/clat-gocache, kept between runs: the Go standard library
+# builds once).
+# Output: "ok N - ..." / "not ok N - ..." lines, then "supervise: P passed, F failed".
+
+here=$(cd "$(dirname "$0")" && pwd)
+export LAB_NAME=${LAB_NAME:-clat-sv-$$}
+# shellcheck source=lab.sh
+. "$here/lab.sh"
+# shellcheck source=testlib.sh
+. "$here/testlib.sh"
+tl_init supervise
+
+PREFIX=2001:db8:64::/96
+SV=$LAB_SV4
+HOLE=198.18.0.1 # blackholed on gw: a connect there never completes
+BUSYBOX=/bin/busybox
+MARKER=$LAB_MARKER
+
+# on CMD...: run CMD (bounded) in the client namespace; output in $OUT, status RC.
+on() {
+	LAST_CMD=("$@")
+	ip netns exec "$LAB_NS_CL" timeout -k 5 90 "$@" </dev/null >"$OUT" 2>&1
+	RC=$?
+}
+
+# expect DESC PATTERN CMD...: CMD succeeds and its output matches PATTERN (grep -E).
+expect() {
+	local desc=$1 pattern=$2
+	shift 2
+	on "$@"
+	if [ "$RC" = 0 ] && grep -Eq -- "$pattern" "$OUT"; then ok "$desc"
+	else notok "$desc" "status $RC, output does not match /$pattern/" show; fi
+}
+
+# expect_fail DESC CMD...: CMD fails.
+expect_fail() {
+	local desc=$1
+	shift
+	on "$@"
+	if [ "$RC" != 0 ]; then ok "$desc"; else notok "$desc" "status 0, wanted a failure" show; fi
+}
+
+build_go() { # NAME CGO
+	local out=$WORK/$1
+	(cd "$here/goclient" && GOCACHE=${GOCACHE:-${TMPDIR:-/tmp}/clat-gocache} \
+		GOFLAGS=-mod=mod CGO_ENABLED=$2 go build -o "$out" .) >"$OUT" 2>&1
+}
+
+lab_up "$PREFIX" >"$WORK/lab-up.log" 2>&1 || { cat "$WORK/lab-up.log"; echo "supervise: lab did not come up"; exit 1; }
+ip netns exec "$LAB_NS_GW" ip route add blackhole "$HOLE/32"
+
+CR=("${SAN_ENV[@]}" "$CLATRUN" -p "$PREFIX")
+
+# --- method --------------------------------------------------------------
+if [ -x "$BUSYBOX" ] && ! grep -q 'ld-linux' <(LC_ALL=C od -c "$BUSYBOX" | head -40 | tr -d ' \n'); then
+	expect "method: busybox-static gets the supervisor (no PT_INTERP)" \
+		"method: .*busybox: supervisor and library \(.*statically linked" "${CR[@]}" --status "$BUSYBOX"
+else
+	skip "method: busybox-static" "no static $BUSYBOX (apt-get install busybox-static)"
+fi
+if have curl; then
+	expect "method: curl keeps the library alone (dynamically linked)" \
+		"method: .*curl: library \(.*dynamically linked" "${CR[@]}" --status curl
+fi
+expect_fail "method: --supervise=sometimes is refused" "$CLATRUN" --supervise=sometimes true
+
+# --- busybox-static ------------------------------------------------------
+if [ -x "$BUSYBOX" ]; then
+	expect "busybox wget through the supervisor" "$MARKER" \
+		"${CR[@]}" "$BUSYBOX" wget -q -O- "http://$SV:8080/"
+	expect_fail "busybox nslookup with --supervise=never fails (control)" \
+		"${CR[@]}" --supervise=never "$BUSYBOX" nslookup server.test "$SV"
+	expect "busybox nslookup asks 203.0.113.10 over UDP" "Address:? *$SV" \
+		"${CR[@]}" "$BUSYBOX" nslookup server.test "$SV"
+	expect "discovery: no prefix given, the lab's DNS64 gives it" "$MARKER" \
+		"${SAN_ENV[@]}" "$CLATRUN" "$BUSYBOX" wget -q -O- "http://$SV:8080/"
+	on "${CR[@]}" "$BUSYBOX" sh -c 'exit 7'
+	if [ "$RC" = 7 ]; then ok "tree: the main program's exit status (7)"
+	else notok "tree: the main program's exit status (7)" "status $RC" show; fi
+	on "${CR[@]}" "$BUSYBOX" sh -c "(sleep 1; $BUSYBOX wget -q -O $WORK/late http://$SV:8080/) & exit 3"
+	if [ "$RC" = 3 ] && grep -q "$MARKER" "$WORK/late" 2>/dev/null; then
+		ok "tree: a child outliving the main program is still served"
+	else notok "tree: a child outliving the main program is still served" "status $RC" show; fi
+	# --mode=always: under the outer supervisor the inner clatrun's IPv4
+	# route check (a UDP connect) is translated and so sees a route.
+	on "${CR[@]}" "$BUSYBOX" sh -c "$CLATRUN --supervise=always --mode=always -p $PREFIX $BUSYBOX true; echo inner=\$?"
+	if grep -q "inner=2" "$OUT" && grep -q "EBUSY" "$OUT"; then
+		ok "nested: a second supervisor is refused (EBUSY, exit 2)"
+	else notok "nested: a second supervisor is refused (EBUSY, exit 2)" "status $RC" show; fi
+else
+	skip "busybox-static" "no $BUSYBOX (apt-get install busybox-static)"
+fi
+
+# --- Go ------------------------------------------------------------------
+if have go; then
+	for cgo in 0 1; do
+		name=goclient-cgo$cgo
+		if ! build_go "$name" "$cgo"; then
+			notok "go (CGO_ENABLED=$cgo): build" "go build failed" show
+			continue
+		fi
+		g=$WORK/$name
+		expect "go cgo=$cgo: http GET" "$MARKER" "${CR[@]}" "$g" http "http://$SV:8080/"
+		expect "go cgo=$cgo: tcp echo, local 192.0.0.4, remote $SV" \
+			"reply \"ping\\\\n\" local 192\.0\.0\.4:[0-9]+ remote $SV:7" "${CR[@]}" "$g" tcp "$SV:7"
+		expect "go cgo=$cgo: connected udp echo" \
+			"reply \"ping\\\\n\" local 192\.0\.0\.4:[0-9]+ remote $SV:7" "${CR[@]}" "$g" udp "$SV:7"
+		expect "go cgo=$cgo: unconnected udp (WriteTo/ReadFrom)" "from $SV:7" \
+			"${CR[@]}" "$g" udpfrom "$SV:7"
+		expect "go cgo=$cgo: 32 goroutines connect in parallel" "parallel ok 32" \
+			"${CR[@]}" "$g" parallel 32 "$SV:7"
+		expect "go cgo=$cgo: fork+exec child" "child: reply \"ping" "${CR[@]}" "$g" fork "$SV:7"
+	done
+	expect_fail "go: with --supervise=never tcp fails (control)" \
+		"${CR[@]}" --supervise=never "$WORK/goclient-cgo0" tcp "$SV:7"
+else
+	skip "go clients" "no go (apt-get install golang-go)"
+fi
+
+# --- both layers ---------------------------------------------------------
+if have curl && ! san_cannot_run curl; then
+	expect "curl under --supervise=always" "$MARKER" \
+		"${CR[@]}" --supervise=always curl -s --max-time 20 "http://$SV:8080/"
+else
+	skip "curl under --supervise=always" "${SAN_WHY:-no curl}"
+fi
+if have python3; then
+	expect "python3 under --supervise=always" "$MARKER" "${CR[@]}" --supervise=always \
+		python3 -c "import urllib.request as u; print(u.urlopen('http://$SV:8080/', timeout=20).read().decode())"
+fi
+
+# --- the calls one by one -----------------------------------------------
+if ${CC:-cc} -static -O1 -pthread -o "$WORK/sv_calls" "$here/sv_calls.c" >"$OUT" 2>&1; then
+	on "${CR[@]}" "$WORK/sv_calls" "$SV" 7 "$HOLE" 192.0.0.4
+	sed -n 's/^\(not \)\{0,1\}ok [0-9]* - /sv_calls: &/p' "$OUT"
+	if [ "$RC" = 0 ] && grep -q "sv_calls: [0-9]* checks, 0 failed" "$OUT"; then
+		ok "sv_calls: $(grep -c '^ok' "$OUT") checks as the kernel answers them"
+	else
+		notok "sv_calls" "status $RC" show
+	fi
+else
+	notok "sv_calls: build (static)" "cc -static failed" show
+fi
+
+tl_summary
