@@ -167,6 +167,10 @@ int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const
 	step(&v, true, "IPv4 route", "%s", ipv4 ?
 	     "this host has an IPv4 route: in auto mode programs use it and nothing is translated" :
 	     "none: in auto mode IPv4 connections are translated");
+	struct clat_sv_kernel kernel;
+	clat_sv_probe(&kernel);
+	step(&v, kernel.usable, "supervisor", "%s", kernel.usable ?
+	     "Go and static programs get the seccomp supervisor (--supervise=auto)" : kernel.why);
 	check_dns64(&v);
 	clatrun_find_prefix(cfg, config_path, NULL, false, &p);
 	if (p.set.count == 0) {

@@ -89,7 +89,12 @@ expect 0 "^$P always$" "a good config file is accepted and passed on" -- \
 expect 2 "--json goes with --status" "--json alone: exit 2" -- "$CLATRUN" --json true
 expect 2 "--wait-pref64 wants whole seconds" "--wait-pref64 with a bad value: exit 2" -- \
 	"$CLATRUN" --wait-pref64 soon true
-expect 2 "--status takes no program" "--status with a program: exit 2" -- "$CLATRUN" --status true
+expect 2 "--status takes at most one PROGRAM" "--status with two programs: exit 2" -- \
+	"$CLATRUN" --status true false
+expect 2 "--supervise wants auto, always or never" "--supervise with a bad value: exit 2" -- \
+	"$CLATRUN" --supervise=sometimes true
+expect 0 "method: +true: library \\(mode off" "--status PROGRAM says the method and why" -- \
+	"$CLATRUN" -p $P -m off --status true
 expect 2 "wants IPV4:PORT" "--doctor with a bad target: exit 2" -- "$CLATRUN" --doctor nowhere
 expect 1 "tried: .*discovery: off" "--status without any prefix: exit 1, says what was tried" -- \
 	"$CLATRUN" --status
