@@ -21,6 +21,8 @@
  * CPU time (user + system, this process and its waited-for children):
  *   bnet rr ADDR PORT N            N 1-byte ping-pongs over one connection
  *   bnet cycles ADDR PORT N        N x (socket, connect, read EOF, close)
+ *   bnet pcycles T ADDR PORT N     T threads each doing N cycles at once:
+ *                                  per cycle of all threads together
  *   bnet udp-rr ADDR PORT N        one unconnected UDP socket, N x (sendto
  *                                  ADDR, recvfrom with a name)
  *   bnet unix-rr N                 AF_UNIX socketpair to a forked echo child,
@@ -47,6 +49,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -362,6 +365,40 @@ NOINLINE static void bench_cycles(const struct sockaddr_storage *ss, socklen_t l
 	cycles_loop(ss, len, n);
 }
 
+struct pcycles_job {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long n;
+};
+
+static void *pcycles_thread(void *arg)
+{
+	const struct pcycles_job *job = arg;
+	cycles_loop(&job->ss, job->len, job->n);
+	return NULL;
+}
+
+/* T threads connecting at once (the supervisor's workers in parallel). */
+static int pcycles(const char *threads, const char *addr, const char *port, const char *count)
+{
+	struct pcycles_job job;
+	long t = parse_count(threads);
+	pthread_t ids[64];
+	if (t < 1 || t > 64)
+		die("pcycles wants 1 to 64 threads");
+	job.len = parse_addr(addr, port, &job.ss);
+	job.n = parse_count(count);
+	cycles_loop(&job.ss, job.len, WARMUP);
+	struct stopwatch t0 = start_clock();
+	for (long i = 0; i < t; i++)
+		if (pthread_create(&ids[i], NULL, pcycles_thread, &job) != 0)
+			die("pthread_create");
+	for (long i = 0; i < t; i++)
+		pthread_join(ids[i], NULL);
+	print_per_op(t0, job.n * t);
+	return 0;
+}
+
 static int cycles(const char *addr, const char *port, const char *count)
 {
 	struct sockaddr_storage ss;
@@ -574,6 +611,7 @@ static int usage(void)
 {
 	fputs("usage: bnet sink-server|accept-server|udp-echo ADDR PORT\n"
 	      "       bnet bulk ADDR PORT MBYTES | rr|cycles|udp-rr ADDR PORT N\n"
+	      "       bnet pcycles THREADS ADDR PORT N\n"
 	      "       bnet unix-rr N | spawn N [VAR=VALUE...] -- PROG [ARG...] | rss | dirty\n"
 	      "       bnet switch-steps ADDR4 PORT N\n",
 	      stderr);
@@ -600,6 +638,8 @@ int main(int argc, char **argv)
 		return rr(argv[2], argv[3], argv[4]);
 	if (argc == 5 && strcmp(m, "cycles") == 0)
 		return cycles(argv[2], argv[3], argv[4]);
+	if (argc == 6 && strcmp(m, "pcycles") == 0)
+		return pcycles(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 5 && strcmp(m, "udp-rr") == 0)
 		return udp_rr(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(m, "unix-rr") == 0)

@@ -27,7 +27,10 @@
 #      synthesised 203.0.113.10) on lo ("the loopback trick"): connect/accept/
 #      close cycles and UDP exchanges, translated vs native; untranslated calls
 #      (AF_INET6 connects, AF_UNIX round trips, IPv4 connects to 127.0.0.1)
-#      with the library loaded vs not loaded.
+#      with the library loaded vs not loaded. 4b: the seccomp supervisor
+#      (clatrun --supervise) with a statically linked bnet: a translated cycle
+#      vs a native one, 32 threads connecting at once, and untranslated calls
+#      supervised vs not (section 1 has its bulk row, d).
 #   5. idle cost: spawning /bin/true with libclat preloaded, with an empty
 #      preload library (the floor any preload pays) and with none; shared
 #      objects mapped (cat /proc/self/maps); VmRSS and private dirty memory.
@@ -119,7 +122,11 @@ mkdir -m 755 "$WORK/cache"
 LIBENV=(CLAT_CONFIG="$WORK/empty.conf" CLAT_CACHE_DIR="$WORK/cache" CLAT_DISCOVERY=no)
 
 mkdir -p "$BUILD/bench"
-gcc -O2 -g -std=gnu11 -Wall -Wextra -o "$BNET" "$here/bnet.c" || die "cannot compile bnet.c"
+gcc -O2 -g -std=gnu11 -Wall -Wextra -pthread -o "$BNET" "$here/bnet.c" || die "cannot compile bnet.c"
+# The same statically linked: what clatrun --supervise=auto gives the supervisor.
+BNET_STATIC=$BUILD/bench/bnet-static
+gcc -O2 -g -std=gnu11 -Wall -Wextra -pthread -static -o "$BNET_STATIC" "$here/bnet.c" ||
+	die "cannot compile bnet.c statically (libc6-dev's libc.a)"
 EMPTY=$BUILD/bench/empty-preload.so
 gcc -O2 -shared -fPIC -Wl,-z,now -Wl,-z,relro -o "$EMPTY" "$here/empty_preload.c" ||
 	die "cannot compile empty_preload.c"
@@ -156,6 +163,9 @@ clatrun_cl() { in_cl env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" "$@"; }
 in_lo() { ip netns exec "$LONS" timeout --foreground -k 5 "$TMO" "$@"; }
 lib_lo() { in_lo env LD_PRELOAD="$LIB" "${LIBENV[@]}" CLAT_PREFIX="$PREFIX" "$@"; }
 lib_lo_always() { lib_lo env CLAT_MODE=always "$@"; }
+# The seccomp supervisor (clatrun --supervise) with the static bnet.
+sv_cl() { in_cl env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --supervise=always "$@"; }
+sv_lo() { in_lo env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --mode=always --supervise=always "$@"; }
 
 # measure NAME RUNNER CMD...: CMD prints one number (series NAME) or two,
 # wall and CPU time per operation (series NAME and NAME_cpu).
@@ -291,6 +301,7 @@ EOF
 
 v_bulk_a() { measure bulk_a clatrun_cl "$BNET" bulk "$SV4" "$PORT_TCP" "$BULK_MB"; }
 v_bulk_b() { measure bulk_b in_cl "$BNET" bulk "$SYNTH" "$PORT_TCP" "$BULK_MB"; }
+v_bulk_d() { measure bulk_d sv_cl "$BNET_STATIC" bulk "$SV4" "$PORT_TCP" "$BULK_MB"; }
 v_bulk_c() {
 	clat_route_add
 	measure bulk_c in_cl "$BNET" bulk "$SV4" "$PORT_TCP" "$BULK_MB"
@@ -329,14 +340,15 @@ section_lab() {
 	v_rr_a; v_rr_b; v_rr_c
 	rm -f "$WORK/vals/rr_"*
 	FAILED_SERIES=""
-	say "lab: TCP bulk ${BULK_MB} MiB x $LAB_REPS x 3 variants"
-	interleave "$LAB_REPS" bulk_a bulk_b bulk_c
+	say "lab: TCP bulk ${BULK_MB} MiB x $LAB_REPS x 4 variants"
+	interleave "$LAB_REPS" bulk_a bulk_b bulk_c bulk_d
 	say "lab: TCP ping-pong $RR_N x $REPS x 3 variants"
 	interleave "$REPS" rr_a rr_b rr_c
 
-	section "1. Through the lab's NAT64 to 203.0.113.10 (a: AF_INET under clatrun; b: native AF_INET6; c: AF_INET via kernel CLAT)"
+	section "1. Through the lab's NAT64 to 203.0.113.10 (a: AF_INET under clatrun; b: native AF_INET6; c: AF_INET via kernel CLAT; d: static AF_INET under clatrun's supervisor)"
 	cmp_row "TCP bulk Mbit/s, (a) vs native IPv6 (b)" bulk_a bulk_b rate ">=" 0.98
 	cmp_row "TCP bulk Mbit/s, (a) vs kernel CLAT (c)" bulk_a bulk_c rate ">" 1
+	cmp_row "TCP bulk Mbit/s, (d) static under the supervisor vs (b)" bulk_d bulk_b rate ">=" 0.98
 	# Wall time only: the CLAT's work is in TAYGA, not in the client's CPU time.
 	cmp_row "TCP 1-byte round trip us, (a) vs native (b)" rr_a rr_b time ">=" 0.98 ">= 0.98*"
 	cmp_row "TCP 1-byte round trip us, (a) vs kernel CLAT (c)" rr_a rr_c time ">" 1
@@ -378,6 +390,13 @@ v_unix_nolib() { measure unix_nolib in_lo "$BNET" unix-rr "$UNIX_N"; }
 v_unix_nolib2() { measure unix_nolib2 in_lo "$BNET" unix-rr "$UNIX_N"; }
 v_c4_lib() { measure c4_lib lib_lo "$BNET" cycles 127.0.0.1 "$PORT_ACC" "$CYC_N"; }
 v_c4_nolib() { measure c4_nolib in_lo "$BNET" cycles 127.0.0.1 "$PORT_ACC" "$CYC_N"; }
+v_cyc_sv() { measure cyc_sv sv_lo "$BNET_STATIC" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
+v_pcyc_sv() { measure pcyc_sv sv_lo "$BNET_STATIC" pcycles 32 "$SV4" "$PORT_ACC" "$((CYC_N / 32))"; }
+v_pcyc_native() { measure pcyc_native in_lo "$BNET_STATIC" pcycles 32 "$SYNTH" "$PORT_ACC" "$((CYC_N / 32))"; }
+v_c6_sv() { measure c6_sv sv_lo "$BNET_STATIC" cycles ::1 "$PORT_ACC" "$CYC_N"; }
+v_c6_static() { measure c6_static in_lo "$BNET_STATIC" cycles ::1 "$PORT_ACC" "$CYC_N"; }
+v_unix_sv() { measure unix_sv sv_lo "$BNET_STATIC" unix-rr "$UNIX_N"; }
+v_unix_static() { measure unix_static in_lo "$BNET_STATIC" unix-rr "$UNIX_N"; }
 
 section_netns() {
 	say "netns (loopback trick): connect cycles, UDP, untranslated calls, $REPS rounds"
@@ -387,6 +406,8 @@ section_netns() {
 	interleave "$REPS" c6_lib c6_nolib
 	interleave "$REPS" unix_lib unix_nolib unix_nolib2
 	interleave "$REPS" c4_lib c4_nolib
+	interleave "$REPS" cyc_sv cyc_native pcyc_sv pcyc_native
+	interleave "$REPS" c6_sv c6_static unix_sv unix_static
 
 	section "2. Per connection: socket+connect+close of a translated AF_INET socket vs native AF_INET6, us (private netns, server on [::] of lo)"
 	cmp_rows "translation's share of a cycle (mode auto)" cyc_trans cyc_native share "<=" 0.10
@@ -399,6 +420,12 @@ section_netns() {
 	cmp_rows "AF_UNIX round trip (sendto/recvfrom)" unix_lib unix_nolib time ">=" 0.99
 	cmp_rows "  noise floor: not loaded vs not loaded (A/A)" unix_nolib2 unix_nolib time ">=" 0.99 "-"
 	cmp_rows "AF_INET TCP connect cycle to 127.0.0.1" c4_lib c4_nolib time ">=" 0.99
+	section "4b. The seccomp supervisor (clatrun --supervise, static bnet), us per operation"
+	cmp_rows "translated connect cycle vs native AF_INET6 (cost)" cyc_sv cyc_native tratio "<=" 2
+	cmp_rows "32 threads connecting, per cycle, vs native 32 (cost)" pcyc_sv pcyc_native tratio "<=" 2 "-"
+	cmp_rows "  32 threads vs one thread under the supervisor (cost)" pcyc_sv cyc_sv tratio "<" 1 "-"
+	cmp_rows "untranslated AF_INET6 cycle to ::1, supervised vs not" c6_sv c6_static time ">=" 0.99
+	cmp_rows "AF_UNIX round trip (sendto/recvfrom), supervised vs not" unix_sv unix_static time ">=" 0.99
 }
 
 # ------------------------------------------------------------------ section 5: idle

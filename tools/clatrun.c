@@ -415,6 +415,8 @@ int main(int argc, char **argv)
 					       .local_ipv4 = cfg.local_ipv4, .verbose = opt.verbose };
 		return clat_sv_run(&sv, &method.kernel, &argv[optind]);
 	}
+	if (cfg.mode != CLAT_MODE_OFF)
+		clatrun_exec_without_caps(&argv[optind], opt.verbose);
 	warn_if_secure(program, false);
 	execvp(program, &argv[optind]);
 	int err = errno;

@@ -50,6 +50,11 @@ void clatrun_choose_method(const struct clat_config *cfg, const struct clatrun_p
 			   enum clatrun_supervise when, const char *program,
 			   struct clatrun_method *out);
 
+/* Execs a file-capability program (not setuid/setgid) through its
+ * dynamic loader, without its capabilities, so that LD_PRELOAD applies
+ * (capless.c); returns when that does not apply or fails. */
+void clatrun_exec_without_caps(char **argv, bool verbose);
+
 /* --status [PROGRAM]: returns the exit status (0 with a prefix, 1 without). */
 int clatrun_status(const struct clat_config *cfg, const struct clatrun_prefix *p, bool json,
 		   enum clatrun_supervise when, const char *program);

@@ -25,6 +25,9 @@
 #   tree: exit status passed through; the supervisor serves a background
 #     child after the main program exited
 #   nested: a supervisor inside a supervised tree is refused (EBUSY), exit 2
+#   capabilities: ping (cap_net_raw) as an unprivileged user reaches
+#     203.0.113.10 (run through its loader, ICMP datagram socket); without
+#     clatrun it fails; a setuid program keeps clatrun's warning
 # Environment: CLATRUN, CLAT_LIB (tests/Makefile.am); CLAT_REQUIRE_ROOT_TESTS=1
 # turns a skip into a failure; LAB_NAME (default clat-sv-PID); GOCACHE
 # (default $TMPDIR/clat-gocache, kept between runs: the Go standard library
@@ -156,6 +159,27 @@ fi
 if have python3; then
 	expect "python3 under --supervise=always" "$MARKER" "${CR[@]}" --supervise=always \
 		python3 -c "import urllib.request as u; print(u.urlopen('http://$SV:8080/', timeout=20).read().decode())"
+fi
+
+# --- file capabilities ----------------------------------------------------
+# ping (cap_net_raw) for a user that ping_group_range lets use ICMP datagram
+# sockets: clatrun runs it through its loader, without the capability, so
+# the library is loaded. A setuid program keeps the warning.
+PING=$(command -v ping)
+if [ -n "$PING" ] && getcap "$PING" 2>/dev/null | grep -q cap_net_raw && have setpriv; then
+	chmod 755 "$WORK"
+	ip netns exec "$LAB_NS_CL" sysctl -q -w net.ipv4.ping_group_range="0 2147483647"
+	AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups env CLAT_CONFIG="$CLAT_CONFIG"
+		   CLAT_CACHE_DIR="$WORK/nobody-cache")
+	expect "capabilities: ping as a user, through the loader without cap_net_raw" \
+		"1 received" "${AS_NOBODY[@]}" "${CR[@]}" "$PING" -c 1 -W 5 "$SV"
+	expect_fail "capabilities: ping as a user without clatrun fails (control)" \
+		"${AS_NOBODY[@]}" "$PING" -c 1 -W 2 "$SV"
+	cp /bin/true "$WORK/suid-true" && chmod 4755 "$WORK/suid-true"
+	expect "capabilities: a setuid program keeps the warning" "setuid/setgid; the dynamic loader ignores" \
+		"${AS_NOBODY[@]}" "${CR[@]}" --supervise=never "$WORK/suid-true"
+else
+	skip "capabilities: ping" "no ping with cap_net_raw, or no setpriv"
 fi
 
 # --- the calls one by one -----------------------------------------------

@@ -39,20 +39,28 @@ static bool find_on_path(const char *program, char *out, size_t outlen)
 	return false;
 }
 
-static bool has_interp(const unsigned char *map, size_t size)
+/* The PT_INTERP path of an ELF64 file: 1 with it in out, 0 without
+ * PT_INTERP, -1 for headers this cannot read. */
+static int find_interp(const unsigned char *map, size_t size, char *out, size_t outlen)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
 	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
 	    (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
-		return true; /* unreadable headers: assume the usual dynamic case */
+		return -1;
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, map + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_INTERP)
-			return true;
+		if (ph.p_type != PT_INTERP)
+			continue;
+		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset || ph.p_filesz == 0 ||
+		    ph.p_filesz > outlen)
+			return -1;
+		memcpy(out, map + ph.p_offset, ph.p_filesz);
+		out[ph.p_filesz - 1] = '\0';
+		return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* "#!/usr/bin/env python3 -u" -> "python3"; "#!/bin/sh -e" -> "/bin/sh". */
@@ -111,7 +119,7 @@ static enum clat_sv_need inspect_path(const char *program, char *why, size_t why
 	} else if (memmem(map, size, go_marker, sizeof(go_marker) - 1) != NULL) {
 		snprintf(why, whylen, "%s is a Go program (Go build information)", path);
 		need = CLAT_SV_NEED_YES;
-	} else if (!has_interp(map, size)) {
+	} else if (find_interp(map, size, interp, sizeof(interp)) == 0) {
 		snprintf(why, whylen, "%s is statically linked (no PT_INTERP)", path);
 		need = CLAT_SV_NEED_YES;
 	} else {
@@ -125,4 +133,28 @@ static enum clat_sv_need inspect_path(const char *program, char *why, size_t why
 enum clat_sv_need clat_sv_inspect(const char *program, char *why, size_t whylen)
 {
 	return inspect_path(program, why, whylen, 0);
+}
+
+bool clat_sv_find_program(const char *program, char *path, size_t pathlen)
+{
+	return find_on_path(program, path, pathlen);
+}
+
+bool clat_sv_elf_interp(const char *path, char *out, size_t outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	unsigned char *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	bool found = memcmp(map, ELFMAG, SELFMAG) == 0 &&
+		find_interp(map, (size_t)st.st_size, out, outlen) == 1;
+	munmap(map, (size_t)st.st_size);
+	return found;
 }

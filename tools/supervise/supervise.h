@@ -177,6 +177,10 @@ enum clat_sv_need { CLAT_SV_NEED_NO, CLAT_SV_NEED_YES, CLAT_SV_NEED_UNKNOWN };
 /* Does program (as given to execvp) bypass libc's dynamic symbols? why
  * gets plain words: "Go build information", "static (no PT_INTERP)", ... */
 enum clat_sv_need clat_sv_inspect(const char *program, char *why, size_t whylen);
+/* program looked up on PATH as execvp(3) does; false when not found. */
+bool clat_sv_find_program(const char *program, char *path, size_t pathlen);
+/* The dynamic loader (PT_INTERP) of the ELF program at path. */
+bool clat_sv_elf_interp(const char *path, char *out, size_t outlen);
 
 /* ---- log ---- */
 void clat_sv_log(const struct clat_sv_settings *s, const char *fmt, ...)
