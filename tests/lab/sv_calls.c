@@ -164,6 +164,10 @@ static void tcp_connect(void)
 	check(getsockopt(fd, IPPROTO_IP, IP_TOS, &got, &len) == 0 && got == tos,
 	      "tcp: IP_TOS reads back", "got %d", got);
 	check(fcntl(fd, F_GETFD) == FD_CLOEXEC, "tcp: FD_CLOEXEC kept", "%d", fcntl(fd, F_GETFD));
+	int domain = 0;
+	len = sizeof(domain);
+	check(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_INET,
+	      "tcp: SO_DOMAIN is AF_INET", "domain %d", domain);
 	close(fd);
 }
 

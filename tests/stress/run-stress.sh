@@ -24,6 +24,7 @@ set -u
 
 : "${TESTS_BUILDDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${CLAT_LIB:=$TESTS_BUILDDIR/../lib/.libs/libclat.so}"
+: "${TESTS_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 B=$TESTS_BUILDDIR/stress
 SCALE=${CLAT_STRESS_SCALE:-1}
 
@@ -131,7 +132,8 @@ echo "# namespace $NS: IPv4 unrouted, $SYN (= $DST under $NSP) on lo;" \
 #   WANT: pass (exit 0) or fail (exit 1: an assertion failed, not a crash).
 #   MODE: lib, nolib (same addresses, no library), ref (no library,
 #         127.0.0.1), lib-resolv (lib, with the
-#         namespace's resolv.conf pointing at s_server's DNS).
+#         namespace's resolv.conf pointing at s_server's DNS), sv (a static
+#         s_stress under clatrun's seccomp supervisor, no library).
 OUT=""; RC=0; SECS=0; VARS=()
 drop_var() {
 	local v keep=()
@@ -151,6 +153,7 @@ run() {
 	lib|lib-resolv) VARS+=(LD_PRELOAD="${CLAT_SAN_RUNTIME:+$CLAT_SAN_RUNTIME:}$CLAT_LIB"
 		"CLAT_PREFIX=$NSP" CLAT_CONFIG="$TMP/empty.conf") ;;
 	ref) VARS+=(T_DST=127.0.0.1 T_LOCAL=127.0.0.1) ;;
+	sv) VARS+=(CLAT_CONFIG="$TMP/empty.conf") ;;
 	esac
 	while [ $# -gt 1 ]; do
 		case $1 in
@@ -168,6 +171,9 @@ run() {
 		timeout -k 5 "$tmo" ip netns exec "$NS" sh -c \
 			'mount --bind "$0" /etc/resolv.conf && exec env "$@"' "$TMP/resolv.conf" \
 			"${VARS[@]}" "$B/s_stress" "$@" >"$OUT" 2>&1
+	elif [ "$mode" = sv ]; then
+		timeout -k 5 "$tmo" ip netns exec "$NS" env "${VARS[@]}" "$CLATRUN" -p "$NSP" \
+			--mode=always --supervise=always "$TMP/s_stress-static" "$@" >"$OUT" 2>&1
 	else
 		timeout -k 5 "$tmo" ip netns exec "$NS" env "${VARS[@]}" "$B/s_stress" "$@" \
 			>"$OUT" 2>&1
@@ -225,6 +231,19 @@ D="$D same open fds after"
 run pass lib 240 "$D" T_THREADS=$THREADS T_DGRAMS="$DGRAMS" udp
 run fail nolib 30 "udp: fails without the library" T_THREADS=2 T_DGRAMS=8 udp
 run pass ref 60 "udp: reference run, 6 threads x 1000" T_THREADS=6 T_DGRAMS=1000 udp
+
+# ---- 2b. TCP under clatrun's seccomp supervisor (a static s_stress, no
+# library): parallel connects through the worker threads. (The udp case
+# needs sendmmsg/recvmmsg, which the supervisor does not translate.)
+if [ -x "${CLATRUN:-}" ] &&
+   ${CC:-cc} -static -O1 -pthread -D_GNU_SOURCE -o "$TMP/s_stress-static" \
+	"$TESTS_SRCDIR/stress/s_stress.c" >"$TMP/static-build.log" 2>&1; then
+	D="supervisor tcp: $THREADS threads x $(scaled 2000) translated connect/close of a static"
+	run pass sv 240 "$D program; the server counted each as IPv6" T_THREADS=$THREADS \
+		T_CYCLES="$(scaled 2000)" tcp
+else
+	report skip "supervisor cases: no clatrun or no static libc (cc -static)"
+fi
 
 # ---- 3. fork while threads are inside the library
 D="fork-threads: $FORKS forks while 4 threads connect/close; every child translates"

@@ -1,7 +1,7 @@
 /* The BPF program: as few calls as possible go to the supervisor, decided
  * by the registers alone where they can decide. read/write/send/recv are
  * never trapped; sendto/recvfrom only with an address pointer; setsockopt
- * and getsockopt only at the IPv4 level. io_uring would bypass the filter,
+ * and getsockopt only at the IPv4 level (and getsockopt's SO_DOMAIN). io_uring would bypass the filter,
  * so io_uring_setup fails with ENOSYS (programs fall back to plain calls).
  * 32-bit and x32 calls are not decoded by the handlers: for them, creating
  * an IPv4 socket fails with EAFNOSUPPORT (i386 socketcall's SYS_SOCKET,
@@ -33,7 +33,8 @@
 
 /* Jump targets by name, resolved once the program is built. */
 enum label { NEXT = 0, ALLOW, NOTIFY, NO_SYS, NO_AFINET, X32, I386, ADDR_ARG, LEVEL_ARG,
-	     X32_SOCKET, I386_SOCKET_ARG, I386_SOCKETCALL_ARG, LABELS };
+	     GET_LEVEL_ARG, SO_DOMAIN_ARG, X32_SOCKET, I386_SOCKET_ARG, I386_SOCKETCALL_ARG,
+	     LABELS };
 
 #define MAX_INS 64
 struct builder {
@@ -84,7 +85,7 @@ static void build(struct builder *b)
 	jeq(b, __NR_sendto, ADDR_ARG, NEXT);
 	jeq(b, __NR_recvfrom, ADDR_ARG, NEXT);
 	jeq(b, __NR_setsockopt, LEVEL_ARG, NEXT);
-	jeq(b, __NR_getsockopt, LEVEL_ARG, ALLOW);
+	jeq(b, __NR_getsockopt, GET_LEVEL_ARG, ALLOW);
 
 	mark(b, ADDR_ARG); /* a 64-bit pointer: trap unless both halves are 0 */
 	load(b, OFF_ARG_LO(4));
@@ -95,6 +96,16 @@ static void build(struct builder *b)
 	mark(b, LEVEL_ARG); /* an int: the low half */
 	load(b, OFF_ARG_LO(1));
 	jeq(b, IPPROTO_IP, NOTIFY, ALLOW);
+
+	/* getsockopt: IPPROTO_IP, and SOL_SOCKET's SO_DOMAIN (a twin is
+	 * AF_INET to the program). */
+	mark(b, GET_LEVEL_ARG);
+	load(b, OFF_ARG_LO(1));
+	jeq(b, IPPROTO_IP, NOTIFY, NEXT);
+	jeq(b, SOL_SOCKET, SO_DOMAIN_ARG, ALLOW);
+	mark(b, SO_DOMAIN_ARG);
+	load(b, OFF_ARG_LO(2));
+	jeq(b, SO_DOMAIN, NOTIFY, ALLOW);
 
 	mark(b, X32); /* the number is still loaded */
 	jeq(b, X32_SYSCALL_BIT | __NR_io_uring_setup, NO_SYS, NEXT);

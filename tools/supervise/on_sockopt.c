@@ -1,7 +1,8 @@
-/* IPv4-level options (the only level the filter traps) on a twin: set and
- * read on its IPv6 equivalent through the shared table (core/sockopt.c,
- * RFC 7915 s4.1 for TOS/TTL); IPv4-only options without meaning there are
- * accepted and dropped, as the library does. Other sockets: the kernel. */
+/* IPv4-level options (the level the filter traps) on a twin: set and read
+ * on its IPv6 equivalent through the shared table (core/sockopt.c, RFC 7915
+ * s4.1 for TOS/TTL); IPv4-only options without meaning there are accepted
+ * and dropped, as the library does; SO_DOMAIN reads AF_INET. Other
+ * sockets: the kernel. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -44,6 +45,22 @@ int64_t clat_sv_on_setsockopt(struct clat_sv_req *req)
 	return rc;
 }
 
+/* SO_DOMAIN on a twin: AF_INET, the family the program created. */
+static int64_t socket_domain(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	pid_t tid = (pid_t)req->notif->pid;
+	struct clat_sv_twin twin;
+	int32_t room, family = AF_INET, len = sizeof(family);
+	if (clat_sv_read(tid, a[4], &room, sizeof(room)) != (ssize_t)sizeof(room) ||
+	    room < (int32_t)sizeof(family) || !clat_sv_twin_find(req, (int)a[0], &twin, NULL))
+		return CLAT_SV_CONTINUE;
+	if (clat_sv_write(tid, a[3], &family, sizeof(family)) != 0 ||
+	    clat_sv_write(tid, a[4], &len, sizeof(len)) != 0)
+		return -EFAULT;
+	return 0;
+}
+
 int64_t clat_sv_on_getsockopt(struct clat_sv_req *req)
 {
 	const __u64 *a = req->notif->data.args;
@@ -51,6 +68,8 @@ int64_t clat_sv_on_getsockopt(struct clat_sv_req *req)
 	struct clat_sv_twin twin;
 	int mine, level, name;
 	int32_t room;
+	if ((int)a[1] == SOL_SOCKET)
+		return socket_domain(req);
 	if (!clat_sockopt_query_v6((int)a[2], &level, &name) ||
 	    clat_sv_read(tid, a[4], &room, sizeof(room)) != (ssize_t)sizeof(room) || room < 0 ||
 	    !clat_sv_twin_find(req, (int)a[0], &twin, &mine))
