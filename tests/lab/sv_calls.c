@@ -171,6 +171,45 @@ static void tcp_connect(void)
 	close(fd);
 }
 
+/* IP_TTL sent as a control message; IP_PKTINFO received as one (the twin
+ * gets and gives their IPv6 forms). */
+static void control_messages(int fd)
+{
+	int on = 1;
+	check_ok(setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)), "udp: IP_PKTINFO on");
+	char buf[16] = "ttl\n";
+	union { char bytes[256]; struct cmsghdr align; } control;
+	struct iovec iov = { buf, 4 };
+	struct msghdr msg = { .msg_name = &echo_addr, .msg_namelen = sizeof(echo_addr),
+			      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+			      .msg_controllen = CMSG_SPACE(sizeof(int)) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	int ttl = 32;
+	memcpy(CMSG_DATA(c), &ttl, sizeof(ttl));
+	check(sendmsg(fd, &msg, 0) == 4, "udp: sendmsg with an IP_TTL control message",
+	      "%s", strerror(errno));
+	struct sockaddr_in from;
+	msg.msg_name = &from;
+	msg.msg_namelen = sizeof(from);
+	msg.msg_controllen = sizeof(control.bytes);
+	iov.iov_len = sizeof(buf);
+	long n = recvmsg(fd, &msg, 0);
+	struct in_pktinfo info = { 0 };
+	bool found = false;
+	for (c = CMSG_FIRSTHDR(&msg); n == 4 && c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&info, CMSG_DATA(c), sizeof(info));
+			found = true;
+		}
+	}
+	check(found && info.ipi_addr.s_addr == local_ipv4.s_addr,
+	      "udp: recvmsg gives IP_PKTINFO with the local IPv4", "n %ld found %d addr %s", n,
+	      found, inet_ntoa(info.ipi_addr));
+}
+
 static void udp_calls(void)
 {
 	int fd = udp();
@@ -194,6 +233,8 @@ static void udp_calls(void)
 	      (unsigned)msg.msg_namelen);
 	msg.msg_iovlen = 2000;
 	check_errno(recvmsg(fd, &msg, MSG_DONTWAIT), EMSGSIZE, "udp: recvmsg, 2000 iovecs");
+	msg.msg_iovlen = 1;
+	control_messages(fd);
 	msg.msg_iovlen = 1;
 	check_errno(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, bad),
 		    EAGAIN, "udp: recvfrom, length pointer bad, nothing queued: EAGAIN");

@@ -2,8 +2,9 @@
  * receives, and the program gets the data and the sender as IPv4 (the
  * embedded address, RFC 6052 s2.3, or the v4-mapped one). A call whose
  * result the kernel already writes right (no twin, a stream socket, no
- * name asked for) runs as it is. Control messages are not carried: the
- * program sees msg_controllen 0. */
+ * name asked for) runs as it is. Control messages come back in their IPv4
+ * form (core/cmsg.c: IPV6_PKTINFO -> IP_PKTINFO, TCLASS -> TOS, HOPLIMIT ->
+ * TTL). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,9 +12,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/cmsg.h"
 #include "core/remote_msg.h"
 #include "core/sockaddr.h"
 #include "supervise.h"
+
+/* The most control-message room copied for a program in one call. */
+#define CONTROL_MAX 65536
 
 static int datagram_twin(struct clat_sv_req *req, int fd)
 {
@@ -141,15 +146,22 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 		return rc;
 	}
 	size_t len = room > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)room;
+	size_t ctl_room = m.controllen > CONTROL_MAX ? CONTROL_MAX : (size_t)m.controllen;
+	size_t ctl6_room = ctl_room ? clat_cmsg_ipv6_space(ctl_room) : 0;
 	char *data = malloc(len ? len : 1);
-	if (data == NULL) {
+	char *ctl6 = malloc(ctl6_room ? ctl6_room : 1), *ctl4 = malloc(ctl_room ? ctl_room : 1);
+	if (data == NULL || ctl6 == NULL || ctl4 == NULL) {
+		free(data);
+		free(ctl6);
+		free(ctl4);
 		close(twin);
 		return -ENOMEM;
 	}
 	struct sockaddr_in6 from;
 	struct iovec one = { data, len };
 	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
-			      .msg_iov = &one, .msg_iovlen = 1 };
+			      .msg_iov = &one, .msg_iovlen = 1,
+			      .msg_control = ctl6_room ? ctl6 : NULL, .msg_controllen = ctl6_room };
 	prepare_to_block(twin, (int)a[2]);
 	ssize_t n = recvmsg(twin, &msg, (int)a[2]);
 	rc = n >= 0 ? n : -errno;
@@ -158,16 +170,21 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 		struct sockaddr_storage view;
 		socklen_t vlen = sender_view(req->settings, &from, msg.msg_namelen, &view);
 		uint32_t namelen = vlen < m.namelen ? vlen : m.namelen;
-		uint64_t controllen = 0;
-		int32_t flags = msg.msg_flags | (m.controllen ? MSG_CTRUNC : 0);
+		bool truncated = false;
+		uint64_t controllen = ctl_room ? clat_cmsg_to_ipv4(ctl6, msg.msg_controllen, ctl4, ctl_room,
+								  req->settings->local_ipv4, &truncated) : 0;
+		int32_t flags = msg.msg_flags | (truncated ? MSG_CTRUNC : 0);
 		if (scatter(tid, iov, (size_t)m.iovlen, data, copy) != 0 ||
 		    (m.name != 0 && clat_sv_write(tid, m.name, &view, namelen) != 0) ||
 		    clat_sv_write(tid, a[1] + 8, &(int32_t){ m.name ? (int32_t)vlen : 0 }, 4) != 0 ||
+		    clat_sv_write(tid, m.control, ctl4, (size_t)controllen) != 0 ||
 		    clat_sv_write(tid, a[1] + 40, &controllen, sizeof(controllen)) != 0 ||
 		    clat_sv_write(tid, a[1] + 48, &flags, sizeof(flags)) != 0)
 			rc = -EFAULT;
 	}
 	free(data);
+	free(ctl6);
+	free(ctl4);
 	close(twin);
 	return rc;
 }

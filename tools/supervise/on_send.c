@@ -3,7 +3,8 @@
  * on a twin, the data is sent by the supervisor to the IPv6 form of the
  * address (synthesised, or v4-mapped for a destination kept on IPv4).
  * Stream sockets ignore the address (connected TCP): the kernel's. Bad
- * arguments: CONTINUE, so the kernel gives its own errno. */
+ * arguments: CONTINUE, so the kernel gives its own errno. Control messages
+ * go in their IPv6 form (core/cmsg.c: IP_PKTINFO, IP_TOS, IP_TTL). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/cmsg.h"
 #include "core/remote_msg.h"
 #include "supervise.h"
 
@@ -132,19 +134,26 @@ int64_t clat_sv_on_sendmsg(struct clat_sv_req *req)
 	int64_t rc;
 	int err;
 	char *data = gather(tid, &m, &total, &err);
+	size_t ctl6_room = m.controllen ? clat_cmsg_ipv6_space((size_t)m.controllen) : 0;
 	char *control = data != NULL ? malloc(m.controllen ? m.controllen : 1) : NULL;
+	char *control6 = control != NULL ? malloc(ctl6_room ? ctl6_room : 1) : NULL;
+	size_t ctl6_len = 0;
 	if (data == NULL)
 		rc = err;
-	else if (control == NULL)
+	else if (control == NULL || control6 == NULL)
 		rc = -ENOMEM;
 	else if (clat_sv_read(tid, m.control, control, m.controllen) != (ssize_t)m.controllen)
 		rc = -EFAULT;
+	else if (m.controllen &&
+		 (ctl6_len = clat_cmsg_to_ipv6(control, m.controllen, control6, ctl6_room)) ==
+			 (size_t)-1)
+		rc = -EINVAL; /* a malformed control buffer (cmsg(3)) */
 	else {
 		struct iovec iov = { data, total };
 		struct msghdr msg = { .msg_name = &dst6, .msg_namelen = sizeof(dst6),
 				      .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = m.controllen ? control : NULL,
-				      .msg_controllen = m.controllen };
+				      .msg_control = ctl6_len ? control6 : NULL,
+				      .msg_controllen = ctl6_len };
 		prepare_to_block(twin, (int)a[2]);
 		ssize_t n = sendmsg(twin, &msg, (int)a[2] | MSG_NOSIGNAL);
 		rc = n >= 0 ? n : -errno;
@@ -152,5 +161,6 @@ int64_t clat_sv_on_sendmsg(struct clat_sv_req *req)
 	close(twin);
 	free(data);
 	free(control);
+	free(control6);
 	return rc;
 }
