@@ -210,6 +210,28 @@ static void control_messages(int fd)
 	      found, inet_ntoa(info.ipi_addr));
 }
 
+static void on_alarm(int sig);
+
+/* Nothing queued: a blocking recvfrom ends with EINTR on a handled signal,
+ * with EAGAIN when SO_RCVTIMEO runs out, as on a plain socket. */
+static void blocked_receive(int fd)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	char buf[16];
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	alarm(1);
+	check_errno(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), EINTR,
+		    "udp: signal during a blocking recvfrom is EINTR");
+	alarm(0);
+	struct timeval tv = { .tv_usec = 200000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	len = sizeof(from);
+	check_errno(recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), EAGAIN,
+		    "udp: SO_RCVTIMEO ends a blocking recvfrom with EAGAIN");
+}
+
 static void udp_calls(void)
 {
 	int fd = udp();
@@ -235,6 +257,7 @@ static void udp_calls(void)
 	check_errno(recvmsg(fd, &msg, MSG_DONTWAIT), EMSGSIZE, "udp: recvmsg, 2000 iovecs");
 	msg.msg_iovlen = 1;
 	control_messages(fd);
+	blocked_receive(fd);
 	msg.msg_iovlen = 1;
 	check_errno(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, bad),
 		    EAGAIN, "udp: recvfrom, length pointer bad, nothing queued: EAGAIN");

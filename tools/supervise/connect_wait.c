@@ -1,10 +1,10 @@
-/* A blocking connect of the program, carried out by the supervisor on the
- * twin it connected without blocking: the wait ends as the program's own
- * would. With WAIT_KILLABLE_RECV the kernel holds the program's signals
- * while the supervisor answers, so the supervisor looks for them itself:
- * a pending, unblocked signal with a handler ends the wait with EINTR
- * (connect(2): the connection goes on in the background, and a second
- * connect gives EALREADY, then EISCONN). */
+/* Waiting on a twin for a program inside a blocking call (connect, recv):
+ * the wait ends as the program's own would. With WAIT_KILLABLE_RECV the
+ * kernel holds the program's signals while the supervisor answers, so the
+ * supervisor looks for them itself: a pending, unblocked signal with a
+ * handler ends the wait with EINTR (connect(2): the connection goes on in
+ * the background, and a blocking connect again waits for it again), and
+ * SO_SNDTIMEO/SO_RCVTIMEO end it as they would. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -54,29 +54,37 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t clat_sv_connect_wait(struct clat_sv_req *req, int twin, const struct sockaddr_in6 *dst)
+int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int timeout_option)
 {
 	struct timeval limit = { 0 };
 	socklen_t len = sizeof(limit);
-	getsockopt(twin, SOL_SOCKET, SO_SNDTIMEO, &limit, &len);
+	getsockopt(fd, SOL_SOCKET, timeout_option, &limit, &len);
 	int64_t deadline = limit.tv_sec || limit.tv_usec ?
 		now_ms() + (int64_t)limit.tv_sec * 1000 + limit.tv_usec / 1000 : -1;
 	for (;;) {
-		struct pollfd p = { .fd = twin, .events = POLLOUT };
-		if (poll(&p, 1, SIGNAL_CHECK_MS) > 0) {
-			/* Connecting again, as a blocking connect does inside the
-			 * kernel, marks the socket connected (a later connect is
-			 * then EISCONN) or gives the error that ended it. */
-			if (connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 ||
-			    errno == EISCONN)
-				return 0;
-			return -errno;
-		}
+		struct pollfd p = { .fd = fd, .events = events };
+		if (poll(&p, 1, SIGNAL_CHECK_MS) > 0)
+			return 0;
 		if (!clat_sv_still_valid(req))
 			return -EINTR; /* the program is gone: nobody reads this */
 		if (handled_signal_pending((pid_t)req->notif->pid))
 			return -EINTR;
 		if (deadline >= 0 && now_ms() >= deadline)
-			return -EINPROGRESS; /* SO_SNDTIMEO: connect(2) EINPROGRESS */
+			return -EAGAIN;
 	}
+}
+
+int64_t clat_sv_connect_wait(struct clat_sv_req *req, int twin, const struct sockaddr_in6 *dst)
+{
+	int64_t rc = clat_sv_wait_ready(req, twin, POLLOUT, SO_SNDTIMEO);
+	if (rc == -EAGAIN)
+		return -EINPROGRESS; /* SO_SNDTIMEO: connect(2) EINPROGRESS */
+	if (rc != 0)
+		return rc;
+	/* Connecting again, as a blocking connect does inside the kernel,
+	 * marks the socket connected (a later connect is then EISCONN) or
+	 * gives the error that ended it. */
+	if (connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 || errno == EISCONN)
+		return 0;
+	return -errno;
 }

@@ -7,6 +7,7 @@
  * TTL). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,10 +66,45 @@ static int write_name(pid_t tid, uint64_t addr, uint64_t lenp, const void *name,
 	return 0;
 }
 
-static void prepare_to_block(int twin, int flags)
+/* A blocking receive waits on the twin the way the kernel's would
+ * (signals, SO_RCVTIMEO), then receives without blocking; another reader
+ * may take the datagram first, so it waits again then. Returns the
+ * result of recv_once or -errno. */
+static ssize_t receive(struct clat_sv_req *req, int twin, int flags,
+		       ssize_t (*recv_once)(int fd, int flags, void *ctx), void *ctx)
 {
-	if (!(flags & MSG_DONTWAIT) && !(fcntl(twin, F_GETFL) & O_NONBLOCK))
+	bool blocking = !(flags & MSG_DONTWAIT) && !(fcntl(twin, F_GETFL) & O_NONBLOCK);
+	if (blocking)
 		clat_sv_may_block();
+	for (;;) {
+		ssize_t n = recv_once(twin, flags | (blocking ? MSG_DONTWAIT : 0), ctx);
+		if (n >= 0 || !blocking || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return n >= 0 ? n : -errno;
+		int64_t rc = clat_sv_wait_ready(req, twin, POLLIN, SO_RCVTIMEO);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+struct recvfrom_ctx {
+	char *data;
+	size_t len;
+	struct sockaddr_in6 *from;
+	socklen_t *fromlen;
+};
+
+static ssize_t recvfrom_once(int fd, int flags, void *arg)
+{
+	struct recvfrom_ctx *c = arg;
+	*c->fromlen = sizeof(*c->from);
+	return recvfrom(fd, c->data, c->len, flags, (struct sockaddr *)c->from, c->fromlen);
+}
+
+static ssize_t recvmsg_once(int fd, int flags, void *arg)
+{
+	struct msghdr *msg = arg;
+	msg->msg_namelen = sizeof(struct sockaddr_in6);
+	return recvmsg(fd, msg, flags);
 }
 
 int64_t clat_sv_on_recvfrom(struct clat_sv_req *req)
@@ -90,9 +126,9 @@ int64_t clat_sv_on_recvfrom(struct clat_sv_req *req)
 		struct sockaddr_in6 from;
 		socklen_t fromlen = sizeof(from);
 		struct sockaddr_storage view;
-		prepare_to_block(twin, (int)a[3]);
-		ssize_t n = recvfrom(twin, data, len, (int)a[3], (struct sockaddr *)&from, &fromlen);
-		rc = n >= 0 ? n : -errno;
+		struct recvfrom_ctx ctx = { data, len, &from, &fromlen };
+		ssize_t n = receive(req, twin, (int)a[3], recvfrom_once, &ctx);
+		rc = n;
 		if (n >= 0) {
 			size_t copy = (size_t)n < len ? (size_t)n : len; /* MSG_TRUNC reports more */
 			socklen_t vlen = sender_view(req->settings, &from, fromlen, &view);
@@ -162,9 +198,8 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
 			      .msg_iov = &one, .msg_iovlen = 1,
 			      .msg_control = ctl6_room ? ctl6 : NULL, .msg_controllen = ctl6_room };
-	prepare_to_block(twin, (int)a[2]);
-	ssize_t n = recvmsg(twin, &msg, (int)a[2]);
-	rc = n >= 0 ? n : -errno;
+	ssize_t n = receive(req, twin, (int)a[2], recvmsg_once, &msg);
+	rc = n;
 	if (n >= 0) {
 		size_t copy = (size_t)n < len ? (size_t)n : len;
 		struct sockaddr_storage view;

@@ -129,6 +129,10 @@ bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_i
 int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol,
 		 const struct sockaddr_in6 *connect_to, int64_t *connect_rc);
 /* ---- connect_wait.c ---- */
+/* Waits until fd (a twin) has events for a program in a blocking call: 0,
+ * -EINTR when a signal the program handles arrives first (or it is gone),
+ * -EAGAIN when the socket's timeout_option (SO_SNDTIMEO/SO_RCVTIMEO) runs out. */
+int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int timeout_option);
 /* Waits for the twin's connect to finish for a program in a blocking
  * connect: 0 or -errno (SO_ERROR), -EINTR when a signal the program
  * handles arrives first, -EINPROGRESS when its SO_SNDTIMEO runs out. */
