@@ -3,8 +3,8 @@
  * the fd again. The registrations are read from /proc/PID/fdinfo of each
  * epoll fd ("tfd: N events: E data: D ... ino: I") and made again for the
  * twin under the same fd number, so that the program's later EPOLL_CTL_MOD
- * and _DEL find them. The number is the program's: each worker has a file
- * table of its own (loop.c), in which the twin is put at that number. */
+ * and _DEL find them. The number is the program's: the twin is put at that
+ * number in a short-lived clone with its own copy of the file table. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "supervise.h"
@@ -72,45 +75,58 @@ size_t clat_sv_epoll_find(pid_t pid, int fd, uint64_t ino, struct clat_sv_epoll_
 	return count;
 }
 
-/* Registers twin under number fd in ep, in this worker's own file table:
- * whatever the worker had at that number is put back afterwards. */
-static int add_at_number(int ep, int fd, int twin, struct epoll_event *ev)
+struct epoll_job {
+	int pidfd, fd, twin;
+	const struct clat_sv_epoll_reg *regs;
+	size_t count;
+	int err;
+};
+
+/* Runs in a clone that shares the supervisor's memory but has a copy of
+ * its file table (no CLONE_FILES): there the twin can take the program's fd
+ * number without disturbing any of the supervisor's own descriptors, and
+ * the copy is dropped on exit. It runs on a stack of its own while the
+ * caller waits (CLONE_VFORK), and makes raw system calls only: it must not
+ * take the C library's locks, which other threads of the supervisor hold. */
+static int epoll_job_run(void *arg)
 {
-	if (twin == fd)
-		return epoll_ctl(ep, EPOLL_CTL_ADD, fd, ev);
-	int saved = fcntl(fd, F_GETFD) >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-	int rc = -1;
-	if (dup3(twin, fd, O_CLOEXEC) == fd) {
-		rc = epoll_ctl(ep, EPOLL_CTL_ADD, fd, ev);
-		int err = errno;
-		if (saved >= 0)
-			dup3(saved, fd, O_CLOEXEC);
-		else
-			close(fd);
-		errno = err;
+	struct epoll_job *job = arg;
+	for (size_t i = 0; i < job->count; i++) {
+		long ep = syscall(SYS_pidfd_getfd, job->pidfd, job->regs[i].epfd, 0);
+		if (ep == job->fd) /* keep the number free for the twin */
+			ep = syscall(SYS_fcntl, ep, F_DUPFD_CLOEXEC, 0);
+		struct epoll_event ev = { .events = job->regs[i].events, .data.u64 = job->regs[i].data };
+		if (ep < 0 ||
+		    (job->twin != job->fd && syscall(SYS_dup3, job->twin, job->fd, O_CLOEXEC) < 0) ||
+		    syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, job->fd, &ev) != 0) {
+			job->err = errno ? errno : EIO;
+			return 1;
+		}
 	}
-	if (saved >= 0)
-		close(saved);
-	return rc;
+	return 0;
 }
+
+#define EPOLL_JOB_STACK (64 * 1024)
 
 bool clat_sv_epoll_add(struct clat_sv_req *req, int fd, int twin,
 		       const struct clat_sv_epoll_reg *regs, size_t count)
 {
-	for (size_t i = 0; i < count; i++) {
-		int ep = clat_sv_getfd(req, regs[i].epfd);
-		if (ep == fd) { /* keep the number free for the twin */
-			int moved = fcntl(ep, F_DUPFD_CLOEXEC, 0);
-			close(ep);
-			ep = moved;
-		}
-		if (ep < 0)
-			return false;
-		struct epoll_event ev = { .events = regs[i].events, .data.u64 = regs[i].data };
-		int rc = add_at_number(ep, fd, twin, &ev);
-		close(ep);
-		if (rc != 0)
-			return false;
-	}
-	return true;
+	if (count == 0)
+		return true;
+	struct epoll_job job = { .pidfd = clat_sv_pidfd(req), .fd = fd, .twin = twin,
+				 .regs = regs, .count = count };
+	if (job.pidfd < 0)
+		return false;
+	char *stack = malloc(EPOLL_JOB_STACK);
+	if (stack == NULL)
+		return false;
+	/* CLONE_VFORK: this thread waits until the clone has exited. */
+	pid_t pid = clone(epoll_job_run, stack + EPOLL_JOB_STACK, CLONE_VM | CLONE_VFORK, &job);
+	int status = 0;
+	bool ok = pid > 0 && waitpid(pid, &status, __WALL) == pid && WIFEXITED(status) &&
+		WEXITSTATUS(status) == 0;
+	free(stack);
+	if (!ok)
+		errno = job.err ? job.err : EIO;
+	return ok;
 }

@@ -1,14 +1,11 @@
 /* Worker threads receive notifications from the one listener and answer
- * them. Each worker has a file table of its own (unshare(CLONE_FILES)),
- * so putting a twin at the program's fd number (epoll_move.c) disturbs no
- * other worker. A worker about to block (a blocking connect or recv of the
+ * them. A worker about to block (a blocking connect or recv of the
  * program) first makes sure another one is idle, so parallel connects of
  * a threaded program proceed in parallel. Serving ends when the listener
  * reports POLLHUP: no process using the filter is left. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,11 +88,6 @@ static void finish(void)
 static void *worker(void *arg)
 {
 	(void)arg;
-	if (unshare(CLONE_FILES) != 0) {
-		fprintf(stderr, "clatrun: supervisor: unshare(CLONE_FILES): %s\n", strerror(errno));
-		atomic_fetch_sub(&workers, 1);
-		return NULL;
-	}
 	struct seccomp_notif *notif = malloc(sizes.seccomp_notif);
 	struct seccomp_notif_resp *resp = malloc(sizes.seccomp_notif_resp);
 	if (notif == NULL || resp == NULL) {
@@ -146,9 +138,8 @@ static bool start_worker(void)
 	return ok;
 }
 
-/* New workers are started by the serving thread, never by a worker: a
- * thread starts with its creator's file table, and a worker's holds
- * copies of the program's sockets that must not outlive the request. */
+/* New workers are started by the serving thread (woken here), which is
+ * free while every worker may be busy. */
 void clat_sv_may_block(void)
 {
 	if (atomic_load(&idle_workers) > 0 || atomic_load(&workers) >= WORKERS_MAX)
