@@ -1,10 +1,9 @@
-/* What an IPv4 destination becomes, from the shared core (the same
- * functions the library's connect uses): the never-translate rules and the
- * RFC 6052 s3.1 private-address rule (core/policy.c), synthesis under each
- * prefix in order (core/attempts.c), the IPv4 view of an IPv6 peer
- * (core/sockaddr.c, 6052 s2.3). */
-#include "core/attempts.h"
-#include "core/policy.h"
+/* What an IPv4 destination becomes: the shared core's decision
+ * (core/destination.c), the one the library's hooks use: the
+ * never-translate set, the RFC 6052 s3.1 private-address rule, synthesis
+ * under each prefix in order. The IPv4 view of an IPv6 peer comes from
+ * core/sockaddr.c (6052 s2.3). */
+#include "core/destination.h"
 #include "core/sockaddr.h"
 #include "supervise.h"
 
@@ -12,25 +11,30 @@ enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
 				      const struct sockaddr_in *dst, bool socket_is_ipv6,
 				      struct sockaddr_in6 *out, const char **why)
 {
-	struct sockaddr_in6 candidates[CLAT_MAX_PREFIXES];
-	if (s->prefixes.count == 0) {
-		*why = "no NAT64 prefix";
-	} else if (clat_attempt_destinations(&s->prefixes, s->translate_private_wkp, dst,
-					     candidates, CLAT_MAX_PREFIXES) > 0) {
-		/* The supervisor tries the first prefix only (no staggered
-		 * attempts across several prefixes, RFC 8305). */
-		*out = candidates[0];
-		*why = "translated";
+	/* No mapper lookup: the address mapper's pool is the library's
+	 * (its names come from libc's resolver, which the supervisor does
+	 * not see). */
+	struct clat_dest_inputs in = { .prefixes = &s->prefixes,
+				       .translate_private_wkp = s->translate_private_wkp,
+				       .socket_is_ipv6 = socket_is_ipv6 };
+	struct clat_destination d;
+	clat_destination_decide(&in, dst, &d);
+	*why = clat_dest_reason_text(d.reason);
+	switch (d.kind) {
+	case CLAT_DEST_SYNTHESIZED:
+		/* The first prefix only: no staggered attempts (RFC 8305)
+		 * across several prefixes here. */
+		*out = d.candidate[0];
 		return CLAT_SV_DEST_SYNTHESIZED;
-	} else {
-		*why = clat_verdict_text(clat_policy_decide(&s->prefixes.prefix[0],
-							    s->translate_private_wkp,
-							    dst->sin_addr));
+	case CLAT_DEST_V4MAPPED:
+		*out = d.candidate[0];
+		return CLAT_SV_DEST_V4MAPPED;
+	case CLAT_DEST_KEEP:
+	case CLAT_DEST_NEEDS_PREFIX:
+	case CLAT_DEST_MAPPED:
+		break;
 	}
-	if (!socket_is_ipv6)
-		return CLAT_SV_DEST_KEEP;
-	clat_sockaddr_v4mapped(dst, out);
-	return CLAT_SV_DEST_V4MAPPED;
+	return CLAT_SV_DEST_KEEP;
 }
 
 bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *sin6,
