@@ -166,6 +166,13 @@ lib_lo_always() { lib_lo env CLAT_MODE=always "$@"; }
 # The seccomp supervisor (clatrun --supervise) with the static bnet.
 sv_cl() { in_cl env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --supervise=always "$@"; }
 sv_lo() { in_lo env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --mode=always --supervise=always "$@"; }
+# The same prefix as discovered (from clatrun, expiring in a day): the library
+# then follows the network (a time() comparison per translated connect, a
+# netlink probe at most every 5 s), which an explicit prefix never does.
+lib_lo_disc() {
+	in_lo env LD_PRELOAD="$LIB" "${LIBENV[@]}" \
+		CLAT_DISCOVERED="$PREFIX $(($(date +%s) + 86400)) dns64" "$@"
+}
 
 # measure NAME RUNNER CMD...: CMD prints one number (series NAME) or two,
 # wall and CPU time per operation (series NAME and NAME_cpu).
@@ -378,6 +385,7 @@ netns_up() {
 }
 
 v_cyc_trans() { measure cyc_trans lib_lo "$BNET" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
+v_cyc_disc() { measure cyc_disc lib_lo_disc "$BNET" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
 v_cyc_always() { measure cyc_always lib_lo_always "$BNET" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
 v_cyc_native() { measure cyc_native in_lo "$BNET" cycles "$SYNTH" "$PORT_ACC" "$CYC_N"; }
 v_cyc_native2() { measure cyc_native2 in_lo "$BNET" cycles "$SYNTH" "$PORT_ACC" "$CYC_N"; }
@@ -401,7 +409,7 @@ v_unix_static() { measure unix_static in_lo "$BNET_STATIC" unix-rr "$UNIX_N"; }
 section_netns() {
 	say "netns (loopback trick): connect cycles, UDP, untranslated calls, $REPS rounds"
 	netns_up
-	interleave "$REPS" cyc_trans cyc_native cyc_always cyc_native2
+	interleave "$REPS" cyc_trans cyc_native cyc_always cyc_native2 cyc_disc
 	interleave "$REPS" udp_trans udp_native
 	interleave "$REPS" c6_lib c6_nolib
 	interleave "$REPS" unix_lib unix_nolib unix_nolib2
@@ -413,6 +421,7 @@ section_netns() {
 	cmp_rows "translation's share of a cycle (mode auto)" cyc_trans cyc_native share "<=" 0.10
 	cmp_rows "translation's share of a cycle (mode always)" cyc_always cyc_native share "<=" 0.10
 	cmp_rows "noise floor: native vs native again (A/A)" cyc_native2 cyc_native share "<=" 0.10 "-"
+	cmp_rows "network check: discovered vs explicit prefix (time ratio)" cyc_disc cyc_trans tratio "<=" 1.02 "-"
 	section "3. UDP request/response, us per exchange (sendto/recvfrom with names)"
 	cmp_rows "UDP exchange, translated vs native" udp_trans udp_native time ">=" 0.95
 	section "4. Untranslated calls, library loaded vs not loaded, us per operation"

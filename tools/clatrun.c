@@ -318,12 +318,13 @@ static void warn_if_secure(const char *program, bool supervised)
 			caps ? "a file-capability program" : "setuid/setgid");
 }
 
-/* CLAT_DISCOVERED="P1[,P2] EXPIRES SOURCE" for the library (lib/state/active_prefix.c):
- * what clatrun found, so the program does no DNS of its own, and when to
- * look again. Configured prefixes go as CLAT_PREFIX instead. */
+/* CLAT_DISCOVERED="P1[,P2] EXPIRES SOURCE NETWORK" for the library
+ * (lib/state/active_prefix.c): what clatrun found, so the program does no DNS of its
+ * own, when to look again, and the network it belongs to (core/netid.h).
+ * Configured prefixes go as CLAT_PREFIX instead. */
 static void export_discovered(const struct clatrun_prefix *p)
 {
-	char value[512] = "", text[64];
+	char value[512] = "", text[64], network[CLAT_NETID_TEXT];
 	size_t used = 0;
 	if (p->source == CLAT_SOURCE_CONFIG || p->set.count == 0)
 		return;
@@ -332,9 +333,10 @@ static void export_discovered(const struct clatrun_prefix *p)
 		used += (size_t)snprintf(value + used, sizeof(value) - used, "%s%s",
 					 i ? "," : "", text);
 	}
+	clat_netid_format(clat_netid_of(&p->net), network, sizeof(network));
 	if (used < sizeof(value))
-		snprintf(value + used, sizeof(value) - used, " %lld %s",
-			 (long long)p->expires, clat_source_name(p->source));
+		snprintf(value + used, sizeof(value) - used, " %lld %s %s",
+			 (long long)p->expires, clat_source_name(p->source), network);
 	setenv("CLAT_DISCOVERED", value, 1);
 }
 

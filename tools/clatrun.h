@@ -12,6 +12,7 @@
 #include "core/pref64.h"
 #include "discover/discovery.h"
 #include "supervise/supervise.h"
+#include "discover/network_probe.h"
 
 #define EXIT_USAGE 2
 
@@ -20,6 +21,8 @@ struct clatrun_prefix {
 	enum clat_prefix_source source; /* NONE: no prefix */
 	int64_t expires;                /* INT64_MAX for configured ones */
 	struct clat_lookup lookup;      /* what discovery saw (source DNS64/PREF64) */
+	struct clat_netinfo net;        /* the network looked up on (network_probe.h) */
+	bool forgotten;                 /* --refresh found nothing: cache marked over */
 	bool looked_up;
 	char tried[768];                /* plain words: the sources tried */
 };

@@ -86,18 +86,28 @@ static bool ipv6_route_to(const struct sockaddr_in6 *dst)
 	return ok;
 }
 
-static void check_dns64(struct verdict *v)
+/* True with *answered set when the DNS64 gave a prefix the trust rules
+ * accept on this network (net). */
+static bool check_dns64(struct verdict *v, const struct clat_netinfo *net,
+			struct clat_prefix *answered)
 {
 	struct clat_dns64_answer answer;
-	char text[64];
+	char text[64], why[256];
 	clat_dns64_query(CLAT_DISCOVERY_TIMEOUT_MS, NULL, &answer);
 	const char *who = answer.resolver[0] ? answer.resolver : "the resolver";
 	switch (answer.result.outcome) {
 	case CLAT_DNS_POSITIVE:
 		clat_prefix_format(&answer.result.prefixes.prefix[0], text, sizeof(text));
-		step(v, true, "DNS64 answer", "%s synthesises %s AAAA under %s (TTL %u s)", who,
-		     CLAT_RFC7050_NAME, text, answer.result.ttl);
-		break;
+		if (clat_prefix_refused(&answer.result.prefixes.prefix[0], net, why, sizeof(why))) {
+			step(v, false, "DNS64 answer", "%s answers %s AAAA under %s, which is not "
+			     "used: %s", who, CLAT_RFC7050_NAME, text, why);
+			break;
+		}
+		step(v, true, "DNS64 answer", "%s synthesises %s AAAA under %s (TTL %u s, used "
+		     "for %lld s at most)", who, CLAT_RFC7050_NAME, text, answer.result.ttl,
+		     (long long)clat_answer_lifetime(answer.result.ttl, false));
+		*answered = answer.result.prefixes.prefix[0];
+		return true;
 	case CLAT_DNS_NEGATIVE:
 		step(v, false, "DNS64 answer", "%s has no AAAA for %s: it does no DNS64. Use "
 		     "a DNS64 resolver, or give the prefix with --prefix or in the config file",
@@ -112,6 +122,7 @@ static void check_dns64(struct verdict *v)
 		step(v, false, "DNS64 answer", "%s", answer.error);
 		break;
 	}
+	return false;
 }
 
 static void check_tcp(struct verdict *v, const struct clat_prefix *prefix,
@@ -171,16 +182,26 @@ int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const
 	clat_sv_probe(&kernel);
 	step(&v, kernel.usable, "supervisor", "%s", kernel.usable ?
 	     "Go and static programs get the seccomp supervisor (--supervise=auto)" : kernel.why);
-	check_dns64(&v);
+	struct clat_prefix answered;
 	clatrun_find_prefix(cfg, config_path, NULL, false, &p);
+	bool dns64 = check_dns64(&v, &p.net, &answered);
+	char network[CLAT_NETID_TEXT];
+	clat_netid_format(clat_netid_of(&p.net), network, sizeof(network));
 	if (p.set.count == 0) {
 		step(&v, false, "prefix", "no NAT64 prefix: %s", p.tried);
 		return 1;
 	}
 	clat_prefix_format(&p.set.prefix[0], text, sizeof(text));
 	bool wkp = clat_prefix_is_wkp(&p.set.prefix[0]);
-	step(&v, true, "prefix", "%s (source %s)%s", text, clat_source_name(p.source),
+	step(&v, true, "prefix", "%s (source %s%s%s; network %s)%s", text,
+	     clat_source_name(p.source), p.looked_up ? ", cache " : "",
+	     p.looked_up ? clat_cache_state_name(p.lookup.cache_state) : "", network,
 	     wkp ? "; the well-known prefix cannot reach private IPv4 (RFC 6052 s3.1)" : "");
+	/* A cached prefix the DNS64 no longer gives: programs heal on their
+	 * first failed connection, but the cache is out of date. */
+	if (dns64 && p.source == CLAT_SOURCE_DNS64 && !clat_prefix_equal(&answered, &p.set.prefix[0]))
+		step(&v, false, "prefix current", "the cache holds %s but the DNS64 now answers "
+		     "another prefix: run clatrun --refresh", text);
 	if (target != NULL)
 		check_tcp(&v, &p.set.prefix[0], cfg, &dst, target);
 	printf("%s\n", v.failed ? "doctor: some steps failed (see above)" : "doctor: all steps passed");

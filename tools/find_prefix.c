@@ -42,7 +42,8 @@ static bool step_explicit(void *ctx, struct clat_prefix_choice *k)
 	return true;
 }
 
-/* A PREF64 option just heard (--wait-pref64) is cached for the library. */
+/* A PREF64 option just heard (--wait-pref64) is cached for the library,
+ * unless the trust rules refuse its prefix (said on stderr). */
 static bool step_pref64(void *ctx, struct clat_prefix_choice *k)
 {
 	const struct clatrun_run *run = ctx;
@@ -51,9 +52,15 @@ static bool step_pref64(void *ctx, struct clat_prefix_choice *k)
 	struct clat_cache_entry entry = { .source = CLAT_SOURCE_PREF64 };
 	int64_t now = (int64_t)time(NULL);
 	char why[512];
+	if (clat_prefix_refused(&run->pref64->prefix, &run->out->net, why, sizeof(why))) {
+		fprintf(stderr, "clatrun: warning: PREF64 prefix %s\n", why);
+		return false;
+	}
 	clat_prefix_set_add(&entry.prefixes, &run->pref64->prefix);
 	entry.fetched = now;
-	entry.expires = now + run->pref64->lifetime;
+	entry.expires = now + (run->pref64->lifetime < CLAT_POSITIVE_TTL_CAP ?
+			       run->pref64->lifetime : CLAT_POSITIVE_TTL_CAP);
+	entry.network = clat_netid_of(&run->out->net);
 	k->set = entry.prefixes;
 	k->source = CLAT_SOURCE_PREF64;
 	k->expires = entry.expires;
@@ -75,8 +82,15 @@ static bool step_discovery(void *ctx, struct clat_prefix_choice *k)
 	const struct clatrun_run *run = ctx;
 	if (!run->cfg->discovery)
 		return false;
-	clat_prefix_lookup(false, run->force, (int64_t)time(NULL), NULL, &run->out->lookup);
+	int64_t now = (int64_t)time(NULL);
+	clat_prefix_lookup(false, run->force, now, &run->out->net, NULL, &run->out->lookup);
 	run->out->looked_up = true;
+	/* A refresh that found nothing leaves no entry claiming to be fresh. */
+	if (run->force && run->out->lookup.entry.source == CLAT_SOURCE_NONE &&
+	    clat_prefix_forget(false, now)) {
+		run->out->forgotten = true;
+		run->out->lookup.cache_state = CLAT_CACHE_STALE;
+	}
 	k->set = run->out->lookup.entry.prefixes;
 	k->source = run->out->lookup.entry.source;
 	k->expires = run->out->lookup.entry.expires;
@@ -109,6 +123,7 @@ void clatrun_find_prefix(const struct clat_config *cfg, const char *config_path,
 	struct clatrun_run run = { cfg, pref64, force, out };
 	struct clat_prefix_choice choice;
 	memset(out, 0, sizeof(*out));
+	clat_network_probe(&out->net);
 	enum clat_prefix_step step = clat_prefix_choose(steps, &run, &choice);
 	out->set = choice.set;
 	out->source = choice.source;

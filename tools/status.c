@@ -58,6 +58,10 @@ static void print_json(const struct clat_config *cfg, const struct clatrun_prefi
 	json_string(p->looked_up ? p->lookup.cache_path : "");
 	printf(", \"cache_state\": ");
 	json_string(cache_state(p));
+	char network[CLAT_NETID_TEXT];
+	clat_netid_format(clat_netid_of(&p->net), network, sizeof(network));
+	printf(", \"network\": ");
+	json_string(network);
 	printf(", \"note\": ");
 	json_string(p->set.count > 0 ? (p->looked_up ? p->lookup.note : "") : p->tried);
 	printf("}\n");
@@ -87,7 +91,12 @@ static void print_text(const struct clat_config *cfg, const struct clatrun_prefi
 		"yes: in auto mode programs use IPv4 and nothing is translated") :
 	       "none: programs' IPv4 connections are translated");
 	if (p->looked_up)
-		printf("cache:       %s (%s)\n", p->lookup.cache_path, cache_state(p));
+		printf("cache:       %s (%s%s)\n", p->lookup.cache_path, cache_state(p),
+		       p->forgotten ? ": the refresh found nothing, the old entry is no longer used" :
+				      "");
+	char network[CLAT_NETID_TEXT];
+	clat_netid_format(clat_netid_of(&p->net), network, sizeof(network));
+	printf("network:     %s (resolvers, IPv6 default routers, on-link prefixes)\n", network);
 	if (p->set.count > 0 && p->looked_up && p->lookup.note[0] != '\0')
 		printf("note:        %s\n", p->lookup.note);
 }

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CLAT_CACHE_VERSION "1"
+#define CLAT_CACHE_VERSION "2"
+/* Entries without a network line; read as learned on an unknown network. */
+#define CLAT_CACHE_VERSION_OLD "1"
+/* The network field when it is unknown. */
+#define CLAT_CACHE_NO_NETWORK "-"
 /* Longest valid line: "resolver " and a 63-character value; anything
  * longer is not ours. */
 #define CLAT_CACHE_LINE_MAX 128
@@ -116,9 +120,15 @@ size_t clat_cache_format(const struct clat_cache_entry *entry, char *buf, size_t
 			return 0;
 		clat_text_printf(&o, "prefix %s\n", text);
 	}
-	clat_text_printf(&o, "fetched %" PRId64 "\nexpires %" PRId64 "\nresolver %s\n",
+	char network[CLAT_NETID_TEXT];
+	if (entry->network == CLAT_NETID_UNKNOWN)
+		snprintf(network, sizeof(network), "%s", CLAT_CACHE_NO_NETWORK);
+	else
+		clat_netid_format(entry->network, network, sizeof(network));
+	clat_text_printf(&o, "fetched %" PRId64 "\nexpires %" PRId64 "\nresolver %s\nnetwork %s\n",
 			 entry->fetched, entry->expires,
-			 entry->resolver[0] != '\0' ? entry->resolver : CLAT_CACHE_NO_RESOLVER);
+			 entry->resolver[0] != '\0' ? entry->resolver : CLAT_CACHE_NO_RESOLVER,
+			 network);
 	return o.ok ? o.pos : 0;
 }
 
@@ -130,6 +140,7 @@ enum clat_cache_key {
 	CLAT_CACHE_KEY_FETCHED,
 	CLAT_CACHE_KEY_EXPIRES,
 	CLAT_CACHE_KEY_RESOLVER,
+	CLAT_CACHE_KEY_NETWORK,
 	CLAT_CACHE_KEY_COUNT,
 };
 
@@ -141,6 +152,7 @@ static const char *const clat_cache_keys[CLAT_CACHE_KEY_COUNT] = {
 	[CLAT_CACHE_KEY_FETCHED] = "fetched",
 	[CLAT_CACHE_KEY_EXPIRES] = "expires",
 	[CLAT_CACHE_KEY_RESOLVER] = "resolver",
+	[CLAT_CACHE_KEY_NETWORK] = "network",
 };
 
 /* The keys every entry has; resolver may be left out (""). */
@@ -168,14 +180,21 @@ static bool clat_parse_time(const char *text, int64_t *out)
 	return true;
 }
 
-static bool clat_cache_value(struct clat_cache_entry *e, enum clat_cache_key key,
-			     const char *value)
+static bool clat_cache_value(struct clat_cache_entry *e, bool *old_version,
+			     enum clat_cache_key key, const char *value)
 {
 	struct clat_prefix prefix;
 
 	switch (key) {
 	case CLAT_CACHE_KEY_VERSION:
-		return strcmp(value, CLAT_CACHE_VERSION) == 0;
+		*old_version = strcmp(value, CLAT_CACHE_VERSION_OLD) == 0;
+		return *old_version || strcmp(value, CLAT_CACHE_VERSION) == 0;
+	case CLAT_CACHE_KEY_NETWORK:
+		if (strcmp(value, CLAT_CACHE_NO_NETWORK) == 0) {
+			e->network = CLAT_NETID_UNKNOWN;
+			return true;
+		}
+		return clat_netid_parse(value, &e->network);
 	case CLAT_CACHE_KEY_SOURCE:
 		return clat_source_parse(value, &e->source);
 	case CLAT_CACHE_KEY_NEGATIVE:
@@ -209,8 +228,8 @@ static bool clat_cache_value(struct clat_cache_entry *e, enum clat_cache_key key
 }
 
 /* One line without its '\n': "key value", one space between. */
-static bool clat_cache_line(struct clat_cache_entry *e, unsigned *seen, const char *text,
-			    size_t len)
+static bool clat_cache_line(struct clat_cache_entry *e, unsigned *seen, bool *old_version,
+			    const char *text, size_t len)
 {
 	char buf[CLAT_CACHE_LINE_MAX];
 	char *space;
@@ -229,7 +248,7 @@ static bool clat_cache_line(struct clat_cache_entry *e, unsigned *seen, const ch
 		if (key != CLAT_CACHE_KEY_PREFIX && (*seen & 1u << key) != 0)
 			return false; /* a second "expires" is not a choice to make */
 		*seen |= 1u << key;
-		return clat_cache_value(e, (enum clat_cache_key)key, space + 1);
+		return clat_cache_value(e, old_version, (enum clat_cache_key)key, space + 1);
 	}
 	return false; /* unknown key */
 }
@@ -240,6 +259,7 @@ bool clat_cache_parse(const char *text, size_t len, struct clat_cache_entry *out
 {
 	struct clat_cache_entry e;
 	unsigned seen = 0;
+	bool old_version = false;
 	size_t pos = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -252,11 +272,14 @@ bool clat_cache_parse(const char *text, size_t len, struct clat_cache_entry *out
 		if (nl == NULL)
 			return false;
 		end = (size_t)(nl - text);
-		if (!clat_cache_line(&e, &seen, text + pos, end - pos))
+		if (!clat_cache_line(&e, &seen, &old_version, text + pos, end - pos))
 			return false;
 		pos = end + 1;
 	}
-	if ((seen & CLAT_CACHE_REQUIRED) != CLAT_CACHE_REQUIRED || !clat_cache_entry_valid(&e))
+	/* Version 2 has a network line, version 1 none (unknown network). */
+	bool has_network = (seen & 1u << CLAT_CACHE_KEY_NETWORK) != 0;
+	if ((seen & CLAT_CACHE_REQUIRED) != CLAT_CACHE_REQUIRED || has_network == old_version ||
+	    !clat_cache_entry_valid(&e))
 		return false;
 	*out = e;
 	return true;

@@ -11,6 +11,7 @@
 
 #include "sys/clock.h"
 #include "discover/dns64_query.h"
+#include "sys/realcalls.h"
 
 /* A host program may export its own ares_* (Node.js does): RTLD_DEEPBIND
  * makes c-ares bind to its own symbols and to libc first, so neither the
@@ -115,7 +116,7 @@ static void run_until(ares_channel channel, struct query_state *q, long long dea
 		struct timeval max = { .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
 		struct timeval tv, *wait = cares.timeout(channel, &max, &tv);
 		int wait_ms = (int)(wait->tv_sec * 1000 + wait->tv_usec / 1000);
-		int ready = poll(fds, n, wait_ms);
+		int ready = CLAT_REAL(poll)(fds, n, wait_ms);
 		if (ready < 0 && errno != EINTR)
 			return;
 		if (ready <= 0) {

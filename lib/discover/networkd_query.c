@@ -24,7 +24,7 @@ static bool wait_for(int fd, short events, int64_t deadline)
 		if (left <= 0)
 			return false;
 		struct pollfd p = { .fd = fd, .events = events };
-		int n = poll(&p, 1, (int)left);
+		int n = CLAT_REAL(poll)(&p, 1, (int)left);
 		if (n > 0)
 			return true;
 		if (n < 0 && errno != EINTR)

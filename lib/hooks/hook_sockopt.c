@@ -14,6 +14,7 @@
 #include "export.h"
 #include "core/sockopt.h"
 #include "sys/realcalls.h"
+#include "translate/prefix_heal.h"
 #include "translate/translate.h"
 
 /* RFC 7915 s5.2 / docs/requirements.md E.38: an IPv4 packet through the NAT64
@@ -187,6 +188,12 @@ CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_
 		return 0;
 	}
 	int rc = CLAT_REAL(getsockopt)(fd, level, optname, value, len);
+	if (rc == 0 && level == SOL_SOCKET && optname == SO_ERROR && *len == sizeof(int)) {
+		int err;
+		memcpy(&err, value, sizeof(err));
+		clat_heal_so_error(fd, &err);
+		memcpy(value, &err, sizeof(err));
+	}
 	if (rc == 0 && level == SOL_SOCKET && optname == SO_DOMAIN && *len >= sizeof(int)) {
 		int inet = AF_INET;
 		memcpy(value, &inet, sizeof(inet));

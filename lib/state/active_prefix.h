@@ -6,6 +6,9 @@
 #ifndef CLAT_PREFIX_SOURCE_H
 #define CLAT_PREFIX_SOURCE_H
 
+#include <netinet/in.h>
+#include <stdbool.h>
+
 #include "core/prefix_cache.h"
 #include "core/prefix_set.h"
 
@@ -17,5 +20,15 @@ const struct clat_prefix *clat_active_prefix(void);
 const struct clat_prefix_set *clat_active_prefixes(void);
 /* The prefixes known now, without discovering (for rewriting names). */
 void clat_known_prefixes(struct clat_prefix_set *out);
+/* A translated call to failed (an address under the first discovered
+ * prefix) met a path error: looks the prefix up again, skipping the cache,
+ * at most once per HEAL_INTERVAL_SECONDS per process. True when the first
+ * prefix is now another one (then the call may be retried). Never for an
+ * explicit prefix (rfc-requirements "Decisions": explicit > discovered). */
+bool clat_prefix_heal(const struct in6_addr *failed);
+/* True for the first caller after a discovered prefix was taken into use
+ * (from the cache, clatrun or a query), false after: that caller may watch
+ * one connection under it (translate/prefix_heal.c). */
+bool clat_prefix_probation_claim(void);
 
 #endif

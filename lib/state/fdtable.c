@@ -95,6 +95,8 @@ static void reset(struct clat_fd *rec)
 	rec->sock_type = 0;
 	rec->sock_protocol = 0;
 	rec->kind = CLAT_KIND_STREAM;
+	rec->pending_dst.sin_family = AF_UNSPEC;
+	rec->held_error = 0;
 	/* Last, and release: see clat_fd_state() in fdtable.h. */
 	clat_fd_set_state(rec, CLAT_FD_NONE);
 }

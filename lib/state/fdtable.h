@@ -85,6 +85,14 @@ struct clat_fd {
 	uint32_t icmp_filter;
 	unsigned bpf_count;     /* 0: no filter */
 	struct sock_filter bpf[CLAT_BPF_MAX];
+	/* A non-blocking connect in progress under a NAT64 prefix: the
+	 * program's IPv4 destination (sin_family 0: none) and the address it
+	 * went to, for prefix_heal.c if it fails. */
+	struct sockaddr_in pending_dst;
+	struct in6_addr pending_dst6;
+	/* The connect's error, taken from the socket while prefix_heal.c
+	 * watched it; the program's next getsockopt(SO_ERROR) gets it. */
+	int held_error;
 };
 
 /* A record's state is the one field two threads may touch at once without

@@ -101,6 +101,7 @@ TRAMPOLINE(ssize_t, __recvfrom_chk, (int fd, void *b, size_t n, size_t bl, int f
 TRAMPOLINE(ssize_t, __recv_chk, (int fd, void *b, size_t n, size_t bl, int f),
 	   (fd, b, n, bl, f))
 TRAMPOLINE(int, epoll_ctl, (int e, int op, int fd, struct epoll_event *ev), (e, op, fd, ev))
+TRAMPOLINE(int, poll, (struct pollfd *f, nfds_t n, int t), (f, n, t))
 TRAMPOLINE(int, close_range, (unsigned int a, unsigned int b, int f), (a, b, f))
 /* getaddrinfo and getnameinfo report EAI_SYSTEM (errno set); the _r
  * lookups return the error number itself. */
@@ -170,7 +171,7 @@ static struct clat_realcalls real_calls = {
 	.close = first_close, .dup = first_dup, .dup2 = first_dup2, .dup3 = first_dup3,
 	.fcntl = first_fcntl, .fcntl64 = first_fcntl64,
 	.__recvfrom_chk = first___recvfrom_chk, .__recv_chk = first___recv_chk,
-	.epoll_ctl = first_epoll_ctl, .close_range = first_close_range,
+	.epoll_ctl = first_epoll_ctl, .poll = first_poll, .close_range = first_close_range,
 	.closefrom = first_closefrom,
 	.getaddrinfo = first_getaddrinfo, .getnameinfo = first_getnameinfo,
 	.gethostbyname = first_gethostbyname, .gethostbyname2 = first_gethostbyname2,

@@ -4,6 +4,7 @@
 #define CLAT_REALCALLS_H
 
 #include <netdb.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -35,6 +36,7 @@ struct clat_realcalls {
 	ssize_t (*__recv_chk)(int, void *, size_t, size_t, int);
 	ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 	/* Name resolution (hook_resolve.c, the RFC 6535 address mapper). */

@@ -7,6 +7,7 @@
 #include "core/sockaddr.h"
 #include "translate/family_switch.h"
 #include "state/active_prefix.h"
+#include "translate/prefix_heal.h"
 #include "state/log.h"
 #include "sys/realcalls.h"
 #include "state/settings.h"
@@ -78,12 +79,26 @@ static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t 
 	return *result >= 0 || !no_ipv4_route(errno);
 }
 
-static ssize_t call_ipv6(int fd, const struct clat_destination *d, uint32_t flowinfo,
+static ssize_t call_once(int fd, const struct clat_destination *d, uint32_t flowinfo,
 			 clat_dest_call call, void *ctx)
 {
 	struct sockaddr_in6 dst6 = d->candidate[0];
 	dst6.sin6_flowinfo = flowinfo;
 	return call(fd, (const struct sockaddr *)&dst6, sizeof(dst6), d, ctx);
+}
+
+/* v4 is what d was made from: after a network change the call runs once
+ * more under the rediscovered prefix (prefix_heal.h). */
+static ssize_t call_ipv6(int fd, const struct sockaddr_in *v4, struct clat_destination *d,
+			 uint32_t flowinfo, clat_dest_call call, void *ctx)
+{
+	ssize_t result = call_once(fd, d, flowinfo, call, ctx);
+	if (clat_heal_after_call(fd, v4, d, result)) {
+		result = call_once(fd, d, flowinfo, call, ctx);
+		if (result < 0 && errno == ECONNABORTED) /* a failed TCP connect's reset */
+			result = call_once(fd, d, flowinfo, call, ctx);
+	}
+	return result;
 }
 
 /* Makes fd an IPv6 socket for a translated destination: an AF_INET one
@@ -113,7 +128,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 	/* Already rewritten: every destination goes out over IPv6. */
 	if (state == (v4mapped ? CLAT_FD_MAPPED6 : CLAT_FD_TRANSLATED)) {
 		decide(v4, true, true, &d);
-		return call_ipv6(fd, &d, flowinfo, call, ctx);
+		return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
 	}
 	if (state == CLAT_FD_PINNED || !clat_settings()->enabled)
 		return call(fd, asked, len, NULL, ctx);
@@ -121,7 +136,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 	/* A mapped pool address exists only because the name had no IPv4:
 	 * straight to its IPv6 host, whatever the mode. */
 	if (d.kind == CLAT_DEST_MAPPED && take_ipv6(fd, v4mapped))
-		return call_ipv6(fd, &d, flowinfo, call, ctx);
+		return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
 	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
 		return call(fd, asked, len, NULL, ctx);
 
@@ -138,7 +153,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 		errno = ipv4_errno; /* fail open: the program sees the IPv4 result */
 		return result;
 	}
-	return call_ipv6(fd, &d, flowinfo, call, ctx);
+	return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
 }
 
 ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,

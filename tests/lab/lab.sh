@@ -17,6 +17,10 @@
 #   lab.sh dns64 queries [NAME]   count the queries for NAME (default ipv4only.arpa)
 #                                 in the running resolver's log
 #   lab.sh wkn-ttl TTL [NEG_TTL]  serve ipv4only.arpa with these TTLs from now on
+#   lab.sh nat64-prefix PREFIX    gw moves to another NAT64 prefix behind the same
+#                                 router and resolver addresses (TAYGA, DNS64 restarted)
+#   lab.sh resolver ADDR          the client's resolv.conf names ADDR (2001:db8:1::/64,
+#                                 added to gw, which answers there too)
 #   lab.sh ra PREFIX [LIFETIME [COUNT [INTERVAL]]]
 #                                 send Router Advertisements with a PREF64 option
 #                                 (RFC 8781) from gw to the client (accept_ra=2 set)
@@ -328,6 +332,10 @@ lab__dns_gw() {
 	{
 		echo "server:"
 		lab__unbound_common
+		local alias
+		for alias in $(cat "$LAB_DIR/dns-aliases" 2>/dev/null); do
+			echo "	interface: $alias"
+		done
 		cat <<EOF
 	interface: $LAB_GW6
 	access-control: 2001:db8:1::/64 allow
@@ -393,6 +401,44 @@ lab__kill() {
 }
 
 lab__not_listening() { ! lab__listening "$@"; }
+
+# lab_nat64_prefix PREFIX: the gateway moves to another NAT64 prefix behind the
+# same router and resolver addresses (a network whose operator renumbered its
+# NAT64, or another network with the same addresses): TAYGA and the DNS64
+# restart with PREFIX, and the old prefix's route goes, so that packets to it
+# get ICMPv6 "no route" back from gw.
+lab_nat64_prefix() {
+	local new=$1 old synth
+	[ -d "$LAB_DIR" ] || { lab__err "nat64-prefix: lab $LAB_NAME is down"; return 1; }
+	synth=$(lab_synth "$new" "$LAB_SV4") || { lab__err "nat64-prefix: bad prefix '$new'"; return 2; }
+	old=$(cat "$LAB_DIR/prefix")
+	lab__kill tayga || return 1
+	ip -n "$LAB_NS_GW" route del "$old" 2>/dev/null
+	ip -n "$LAB_NS_GW" route del "$LAB_TAYGA6/128" 2>/dev/null
+	ip -n "$LAB_NS_GW" route del "$LAB_POOL4" 2>/dev/null
+	lab__wait 30 lab__no_link "$LAB_NS_GW" "$LAB_TUN" || { lab__err "$LAB_TUN stays"; return 1; }
+	echo "$new" >"$LAB_DIR/prefix"
+	lab__tayga "$new" || return 1
+	lab_dns64_start dns64 || return 1
+	lab__wait 50 lab__dns64_answers "$synth" ||
+		{ lab__err "nat64-prefix: DNS64 does not answer server.test AAAA = $synth"; return 1; }
+}
+
+lab__no_link() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+
+# lab_client_resolver ADDR: the client's resolv.conf names ADDR only (programs
+# started from now on see it). ADDR in 2001:db8:1::/64 other than the client's
+# own is added to gw, whose DNS64 then answers there as well.
+lab_client_resolver() {
+	local addr=$1
+	[ -d "$LAB_DIR" ] || { lab__err "resolver: lab $LAB_NAME is down"; return 1; }
+	if [ "$addr" != "$LAB_GW6" ] && ! grep -qxF "$addr" "$LAB_DIR/dns-aliases" 2>/dev/null; then
+		ip -n "$LAB_NS_GW" addr add "$addr/64" dev to-cl nodad || return 1
+		echo "$addr" >>"$LAB_DIR/dns-aliases"
+		lab_dns64_start dns64 || return 1
+	fi
+	echo "nameserver $addr" >"/etc/netns/$LAB_NS_CL/resolv.conf"
+}
 
 # lab_dns64_stop: stop the gw's resolver; then $LAB_GW6 port 53 answers with ICMPv6
 # port unreachable. Its log is kept as unbound-gw.log.N.
@@ -707,10 +753,19 @@ lab__main() {
 		[ $# -ge 1 ] || { echo "usage: lab.sh wkn-ttl TTL [NEG_TTL]" >&2; return 2; }
 		lab_wkn_ttl "$@"
 		;;
+	nat64-prefix)
+		[ $# -eq 1 ] || { echo "usage: lab.sh nat64-prefix PREFIX" >&2; return 2; }
+		lab_nat64_prefix "$1"
+		;;
+	resolver)
+		[ $# -eq 1 ] || { echo "usage: lab.sh resolver ADDR" >&2; return 2; }
+		lab_client_resolver "$1"
+		;;
 	*)
 		echo "usage: lab.sh up PREFIX | down | status | exec client|gw|sv CMD... | synth PREFIX IPV4" >&2
 		echo "       lab.sh dns64 stop|start [dns64|plain|silent]|queries [NAME] | wkn-ttl TTL [NEG]" >&2
 		echo "       lab.sh ra PREFIX [LIFETIME [COUNT [INTERVAL]]] | nduseropt SECONDS" >&2
+		echo "       lab.sh nat64-prefix PREFIX | resolver ADDR" >&2
 		return 2
 		;;
 	esac

@@ -239,7 +239,7 @@ no_query() {
 # Expressions: a positive cache entry / status for prefix $1 from source $2 whose
 # lifetime (expires - fetched, or expires_in) lies in [$3, $4].
 cache_pos() {
-	POS=("c.get('version') == '1'" "c.get('source') == '$2'" "c.get('negative') == 'no'"
+	POS=("c.get('version') == '2'" "c.get('source') == '$2'" "c.get('negative') == 'no'"
 		"pfx(c['prefix']) == pfx(['$1'])" "abs(int(c['fetched']) - now) < 120"
 		"$3 <= int(c['expires']) - int(c['fetched']) <= $4")
 	[ "$2" = dns64 ] && POS+=("c.get('resolver') == '$LAB_GW6'")
@@ -253,12 +253,16 @@ status_pos() {
 # The DNS64's answer TTL counts down from 3600 in the gw's cache; minus 10 s.
 DNS_MIN=3300 DNS_MAX=3590
 
-# write_cache FILE PREFIX: a fresh, well-formed positive entry (source dns64).
+# write_cache FILE PREFIX: a fresh, well-formed positive entry (source dns64)
+# of the client's network (as clatrun --status reports it; an entry of another
+# network is not used).
 write_cache() {
-	local now
+	local now netid
 	now=$(date +%s)
-	printf 'version 1\nsource dns64\nnegative no\nprefix %s\nfetched %s\nexpires %s\nresolver %s\n' \
-		"$2" "$now" "$((now + 3000))" "$LAB_GW6" >"$1"
+	netid=$(ip netns exec "$LAB_NS_CL" env CLAT_CACHE_DIR="$WORK/netid" \
+		"$CLATRUN" --status --json 2>/dev/null | sed -n 's/.*"network": "\([0-9a-f]*\)".*/\1/p')
+	printf 'version 2\nsource dns64\nnegative no\nprefix %s\nfetched %s\nexpires %s\nresolver %s\nnetwork %s\n' \
+		"$2" "$now" "$((now + 3000))" "$LAB_GW6" "${netid:--}" >"$1"
 }
 
 # Lab-side checks (not libclat's).
@@ -534,7 +538,7 @@ s7_negative() {
 	newcache neg
 	run clatrun --refresh
 	cache_is "$tag NODATA: the cache says negative yes, source dns64, no prefix, for the SOA TTL" \
-		"c.get('version') == '1'" "c.get('negative') == 'yes'" "c.get('source') == 'dns64'" \
+		"c.get('version') == '2'" "c.get('negative') == 'yes'" "c.get('source') == 'dns64'" \
 		"c['prefix'] == []" "500 <= int(c['expires']) - int(c['fetched']) <= $LAB_WKN_NEG_TTL" \
 		"c.get('resolver') == '$LAB_GW6'" && have=$CFILE
 	status_text "$tag NODATA from the negative cache: --status exits 1 and says \"no DNS64\"" 1 -- \

@@ -205,19 +205,12 @@ conf rootlog.conf 644 0:0 "prefix = $NSP" "discovery = no" "log = $TMP/conflog/s
 chown $NOBODY:$NOBODY "$TMP/user"
 printf 'prefix = %s\ndiscovery = no\n' "$ATK" >"$TMP/user/evil.conf"
 chown $NOBODY:$NOBODY "$TMP/user/evil.conf"
-cache_text() { # PREFIX: a fresh cache entry (prefix_cache.c's format)
-	local now
+cache_text() { # PREFIX: a fresh cache entry (core/prefix_cache.c's format) of
+	local now   # the test namespace's network ($NETID, set once it exists)
 	now=$(date +%s)
-	printf 'version 1\nsource dns64\nnegative no\nprefix %s\nfetched %s\nexpires %s\nresolver 127.0.0.1\n' \
-		"$1" "$now" $((now + 3600))
+	printf 'version 2\nsource dns64\nnegative no\nprefix %s\nfetched %s\nexpires %s\nresolver 127.0.0.1\nnetwork %s\n' \
+		"$1" "$now" $((now + 3600)) "$NETID"
 }
-mkdir -p "$TMP/user/cache"
-cache_text "$ATK" >"$TMP/user/cache/prefix"
-chown -R $NOBODY:$NOBODY "$TMP/user/cache"
-chmod 755 "$TMP/user/cache"
-chmod 644 "$TMP/user/cache/prefix"
-cache_text "$NSP" >"$TMP/conf/cache-nsp"
-cache_text "$ATK" >"$TMP/conf/cache-atk"
 
 # ---------------------------------------------------------------- namespace
 ip netns add "$NS" || cannot_run "ip netns add failed"
@@ -244,6 +237,7 @@ done
 log_mark() { wc -l <"$SLOG"; }
 log_since() { tail -n +$(($1 + 1)) "$SLOG"; }
 echo "# namespace $NS: IPv4 unrouted; $SYN ($DST under $NSP) and $ATK_SYN ($DST under $ATK) on lo"
+
 
 # ---------------------------------------------------------------- running
 # xrun [OPTIONS] [VAR=VALUE]... [--] COMMAND...
@@ -351,6 +345,19 @@ probe_unreach() { rc_is 1 && has '^connect ENETUNREACH$'; }
 probe_was() { # SECURE(0|1)
 	has "^ids ruid=$NOBODY .* secure=$1\$" && has "^libclat-copies 1\$"
 }
+
+# A cache entry is used only on the network it was learned on: the identity
+# (core/netid.h) of the test namespace as clatrun sees it there.
+xrun -c none "$CLATRUN" --status --json
+NETID=$(sed -n 's/.*"network": "\([0-9a-f]*\)".*/\1/p' "$OUT")
+[ -n "$NETID" ] || cannot_run "no network identity from clatrun --status: $(cat "$OUT" "$ERR")"
+mkdir -p "$TMP/user/cache"
+cache_text "$ATK" >"$TMP/user/cache/prefix"
+chown -R $NOBODY:$NOBODY "$TMP/user/cache"
+chmod 755 "$TMP/user/cache"
+chmod 644 "$TMP/user/cache/prefix"
+cache_text "$NSP" >"$TMP/conf/cache-nsp"
+cache_text "$ATK" >"$TMP/conf/cache-atk"
 
 # ================================================================ sanity
 if section infra "the private mount namespace"; then

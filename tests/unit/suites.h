@@ -20,5 +20,6 @@ Suite *clat_attempts_suite(void);
 Suite *clat_destination_suite(void);
 Suite *clat_prefix_order_suite(void);
 Suite *clat_remote_msg_suite(void);
+Suite *clat_prefix_trust_suite(void);
 
 #endif

@@ -8,13 +8,14 @@
 #include "test_util.h"
 
 static const char example[] =
-	"version 1\n"
+	"version 2\n"
 	"source dns64\n"
 	"negative no\n"
 	"prefix 2001:db8:64::/96\n"
 	"fetched 1764130000\n"
 	"expires 1764133600\n"
-	"resolver 2001:db8:1::1\n";
+	"resolver 2001:db8:1::1\n"
+	"network 0123456789abcdef\n";
 
 static struct clat_cache_entry example_entry(void)
 {
@@ -28,6 +29,7 @@ static struct clat_cache_entry example_entry(void)
 	e.fetched = 1764130000;
 	e.expires = 1764133600;
 	strcpy(e.resolver, "2001:db8:1::1");
+	e.network = 0x0123456789abcdefULL;
 	return e;
 }
 
@@ -62,6 +64,7 @@ static void assert_entry_eq(const struct clat_cache_entry *a, const struct clat_
 	ck_assert(a->fetched == b->fetched);
 	ck_assert(a->expires == b->expires);
 	ck_assert_str_eq(a->resolver, b->resolver);
+	ck_assert(a->network == b->network);
 }
 
 START_TEST(source_names)
@@ -323,34 +326,73 @@ START_TEST(parse_minimal)
 END_TEST
 
 /* Only len bytes count: a NUL or junk after them is not read, and a NUL
- * inside them is refused. Every proper prefix of the text is refused, but
- * the one that ends before the (optional) resolver line. */
+ * inside them is refused. Every proper prefix of the text is refused (the
+ * network line, last, is required in version 2). */
 START_TEST(parse_length)
 {
 	char text[512];
 	size_t n = strlen(example);
-	size_t without_resolver = n - strlen("resolver 2001:db8:1::1\n");
 	struct clat_cache_entry out;
 
 	memcpy(text, example, n);
 	strcpy(text + n, "junk\n");
 	ck_assert(parse_len(text, n, &out));
 	for (size_t len = 0; len < n; len++)
-		ck_assert_msg(parse_len(example, len, &out) == (len == without_resolver),
-			      "cut at %zu", len);
+		ck_assert_msg(!parse_len(example, len, &out), "cut at %zu", len);
 	memcpy(text, example, n);
 	text[3] = '\0';
 	ck_assert(!parse_len(text, n, &out));
 	/* A NUL after a good value on the same line. */
-	memcpy(text, "version 1\0x\n", 12);
+	memcpy(text, "version 2\0x\n", 12);
 	memcpy(text + 12, example + 10, n - 10);
 	ck_assert(!parse_len(text, n + 2, &out));
 	text[10] = 'x';
 	ck_assert(!parse_len(text, n + 2, &out));
-	memcpy(text, "version 1\n", 10); /* and the same without it is good */
+	memcpy(text, "version 2\n", 10); /* and the same without it is good */
 	memcpy(text + 10, example + 10, n - 10);
 	ck_assert(parse_len(text, n, &out));
 	ck_assert(!clat_cache_parse(NULL, 0, &out));
+}
+END_TEST
+
+/* Version 1 (no network line) is read as learned on an unknown network;
+ * version 2 needs the line; "-" is unknown too. */
+START_TEST(parse_network)
+{
+	static const char v1[] = "version 1\nsource dns64\nnegative no\n"
+				 "prefix 64:ff9b::/96\nfetched 1\nexpires 2\n";
+	static const char *const bad[] = {
+		"version 1\nnetwork 0123456789abcdef\n",
+		"version 2\nnetwork 0000000000000000\n",
+		"version 2\nnetwork 0123456789ABCDEF\n",
+		"version 2\nnetwork 0123456789abcde\n",
+		"version 2\nnetwork 0123456789abcdef0\n",
+		"version 2\nnetwork \n",
+		"version 2\nnetwork -\nnetwork -\n",
+		"version 2\nnetwork 0123456789abcdeg\n",
+	};
+	char text[256];
+	struct clat_cache_entry out;
+
+	ck_assert(parse(v1, &out));
+	ck_assert(out.network == CLAT_NETID_UNKNOWN);
+	snprintf(text, sizeof(text), "version 2\nnetwork -\n%s", v1 + 10);
+	ck_assert(parse(text, &out));
+	ck_assert(out.network == CLAT_NETID_UNKNOWN);
+	snprintf(text, sizeof(text), "version 2\nnetwork 00000000000000a1\n%s", v1 + 10);
+	ck_assert(parse(text, &out));
+	ck_assert(out.network == 0xa1);
+	for (size_t i = 0; i < CLAT_TEST_COUNT(bad); i++) {
+		snprintf(text, sizeof(text), "%s%s", bad[i], v1 + 10);
+		ck_assert_msg(!parse(text, &out), "accepted:\n%s", text);
+	}
+	/* An unknown network is written as "-" and read back as such. */
+	struct clat_cache_entry e = example_entry();
+	e.network = CLAT_NETID_UNKNOWN;
+	ck_assert_uint_gt(clat_cache_format(&e, text, sizeof(text)), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nnetwork -\n"));
+	ck_assert(parse(text, &out));
+	assert_entry_eq(&out, &e);
 }
 END_TEST
 
@@ -387,6 +429,7 @@ Suite *clat_prefix_cache_suite(void)
 	tcase_add_test(tc, parse_minimal);
 	tcase_add_test(tc, parse_length);
 	tcase_add_test(tc, parse_long_line);
+	tcase_add_test(tc, parse_network);
 	suite_add_tcase(s, tc);
 	return s;
 }
