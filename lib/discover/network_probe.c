@@ -14,6 +14,7 @@
 /* resolv.conf is small; a longer one is read up to here (glibc and c-ares
  * use the first three nameservers anyway). */
 #define RESOLV_CONF_MAX 4096
+#define LOOPBACK_IFINDEX 1
 /* A dump reply never needs more than a page per message; 32 KiB holds
  * several, and a longer dump simply takes more reads. */
 #define DUMP_BUFFER 32768
@@ -61,7 +62,10 @@ static void read_resolvers(struct clat_netinfo *out)
 static void take_address(const struct nlmsghdr *h, struct clat_netinfo *out)
 {
 	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
-	if (ifa->ifa_family != AF_INET6 || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+	/* Addresses on the loopback device (ifindex 1 in every network
+	 * namespace) are the host's own services, not a network it is on. */
+	if (ifa->ifa_family != AF_INET6 || ifa->ifa_scope != RT_SCOPE_UNIVERSE ||
+	    ifa->ifa_index == LOOPBACK_IFINDEX)
 		return;
 	uint32_t flags = ifa->ifa_flags;
 	const uint8_t *addr = NULL;
