@@ -9,6 +9,7 @@
 
 #include "sys/sysfile.h"
 #include "discover/cache_file.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 #define CACHE_TEXT_MAX 2048
 

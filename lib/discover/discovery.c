@@ -4,6 +4,7 @@
 #include "discover/dns64_query.h"
 #include "discover/networkd_query.h"
 #include "discover/discovery.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* Plain words for a negative answer, from the query or from the cache. */
 static void explain_negative(const struct clat_cache_entry *e, bool cached, char *note,

@@ -12,6 +12,7 @@
 #include "sys/clock.h"
 #include "discover/dns64_query.h"
 #include "sys/realcalls.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* A host program may export its own ares_* (Node.js does): RTLD_DEEPBIND
  * makes c-ares bind to its own symbols and to libc first, so neither the
@@ -160,7 +161,7 @@ void clat_dns64_query(unsigned timeout_ms, const struct ares_socket_functions *s
 	int rc = cares.init_options(&channel, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
 	if (rc != ARES_SUCCESS) {
 		snprintf(out->error, sizeof(out->error), "resolver setup failed: %s",
-			 cares.strerror(rc));
+			 (cares.strerror)(rc));
 		return;
 	}
 	if (socket_fns != NULL)
@@ -179,5 +180,5 @@ void clat_dns64_query(unsigned timeout_ms, const struct ares_socket_functions *s
 	out->result.outcome = CLAT_DNS_FAILURE;
 	snprintf(out->error, sizeof(out->error), "no usable answer for %s AAAA from %s: %s",
 		 CLAT_RFC7050_NAME, out->resolver[0] ? out->resolver : "(no resolver configured)",
-		 timed_out ? "timed out" : cares.strerror(q.status));
+		 timed_out ? "timed out" : (cares.strerror)(q.status));
 }

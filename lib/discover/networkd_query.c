@@ -15,6 +15,7 @@
 #include "sys/realcalls.h"
 #include "core/networkd_json.h"
 #include "discover/networkd_query.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* Waits for events on fd until the deadline; false on timeout or error. */
 static bool wait_for(int fd, short events, int64_t deadline)

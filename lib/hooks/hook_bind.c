@@ -15,6 +15,7 @@
 #include "sys/realcalls.h"
 #include "state/settings.h"
 #include "translate/translate.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
 {

@@ -25,6 +25,7 @@
 #include "state/active_prefix.h"
 #include "sys/realcalls.h"
 #include "translate/translate.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 #define MAX_ADDRESSES 32 /* per answer; more AAAA records are not mapped */
 

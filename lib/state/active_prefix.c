@@ -15,6 +15,7 @@
 #include "state/active_prefix.h"
 #include "sys/realcalls.h"
 #include "state/settings.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* A failed query (timeout, SERVFAIL) is retried after this long, so a dead
  * resolver costs one bounded wait per interval, not one per connect. */

@@ -20,6 +20,7 @@
 #include "state/log.h"
 #include "sys/sysfile.h"
 #include "state/settings.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 _Static_assert(sizeof(pthread_mutex_t) <= CLAT_MAP_LOCK_BYTES, "lock does not fit the header");
 

@@ -6,6 +6,7 @@
 
 #include "state/fdtable.h"
 #include "sys/realcalls.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 #define CHUNK_BITS 10
 #define CHUNK_SIZE (1u << CHUNK_BITS)

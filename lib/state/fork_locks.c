@@ -1,4 +1,5 @@
 #include "state/fork_locks.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* Only the thread that called fork() exists in the child (POSIX fork()), so
  * a lock another thread held then would stay held for ever. A free lock is

@@ -8,6 +8,7 @@
 
 #include "state/log.h"
 #include "sys/sysfile.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 enum sink { SINK_NONE, SINK_STDERR, SINK_SYSLOG, SINK_FILE };
 

@@ -18,6 +18,7 @@
 #include "state/log.h"
 #include "sys/config_file.h"
 #include "state/settings.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 
 /* Present in every copy of libclat; the first one the loader finds is the

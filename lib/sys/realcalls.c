@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sys/realcalls.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 static struct clat_realcalls real_calls;
 

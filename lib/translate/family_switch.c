@@ -11,6 +11,7 @@
 #include "translate/family_switch.h"
 #include "state/log.h"
 #include "sys/realcalls.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* TCP, UDP, ping sockets and raw ICMP sockets are switched (ICMP becomes
  * ICMPv6); SCTP, other raw protocols and the rest stay as they are. */

@@ -11,6 +11,7 @@
 #include "state/active_prefix.h"
 #include "sys/realcalls.h"
 #include "state/settings.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* Messages up to this size are bounced on the stack; larger ones (ping -s
  * 60000) through the heap. */

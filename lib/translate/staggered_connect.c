@@ -30,6 +30,7 @@
 #include "state/log.h"
 #include "sys/realcalls.h"
 #include "translate/staggered_connect.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 struct attempt {
 	int fd;     /* -1: not started or over */

@@ -12,6 +12,7 @@
 #include "sys/realcalls.h"
 #include "state/settings.h"
 #include "translate/translate.h"
+#include "sys/lazy_libc.h" /* last: see there */
 
 /* "No route" as the kernel reports it synchronously (route lookup in
  * connect/sendto). Anything else is a real answer the program must get. */

@@ -1,0 +1,33 @@
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+
+#include "sys/lazy_libc.h"
+
+/* The object this code is linked into, as __register_atfork() wants it
+ * (crtbegin.o defines it for every shared object and executable). */
+extern void *__dso_handle __attribute__((visibility("hidden")));
+int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void),
+		      void *dso_handle);
+
+void *clat_lazy_symbol(void **slot, const char *symbol)
+{
+	/* dlsym may set errno or leave a dlerror() state: the caller's
+	 * errno is the program's. */
+	int saved_errno = errno;
+	void *fn = dlsym(RTLD_DEFAULT, symbol);
+	errno = saved_errno;
+	/* A word-sized aligned store: a racing thread resolves the same
+	 * value itself or sees this one. */
+	__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	return fn;
+}
+
+int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+	static void *slot;
+	void *fn = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+	if (fn == NULL)
+		fn = clat_lazy_symbol(&slot, "__register_atfork");
+	return ((__typeof__(&__register_atfork))fn)(prepare, parent, child, __dso_handle);
+}
