@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Bound on first call (its system headers are all included above). */
+#include "sys/lazy_libc.h"
+
 static inline int64_t clat_now_ms(void)
 {
 	struct timespec ts;

@@ -6,9 +6,11 @@
  * a socket: ~600 instructions each (bench/README.md, idle cost). Binding
  * on first use moves that cost to the processes that use the function.
  *
- * Include this header last, after every system header: it turns calls
- * such as fopen(...) into calls through a pointer resolved on first use
- * (function-like macros, so `struct stat` and the like are left alone).
+ * It turns calls such as fopen(...) into calls through a pointer resolved
+ * on first use (function-like macros, so `struct stat` and the like are
+ * left alone). It includes the system headers that declare these names
+ * first, so that a later #include of one of them is a no-op; include it
+ * after the file's own system headers all the same (last). 
  * dlsym(RTLD_DEFAULT) searches the same global scope the loader binds an
  * import in, so a program's own definition (an allocator) still wins.
  * Every name here is part of the glibc ABI the library was linked
@@ -33,6 +35,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
@@ -68,6 +71,7 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define mmap(...) CLAT_LAZY(mmap, "mmap")(__VA_ARGS__)
 #define munmap(...) CLAT_LAZY(munmap, "munmap")(__VA_ARGS__)
 #define pthread_once(...) CLAT_LAZY(pthread_once, "pthread_once")(__VA_ARGS__)
+#define dladdr(...) CLAT_LAZY(dladdr, "dladdr")(__VA_ARGS__)
 #define dirname(...) CLAT_LAZY(dirname, "dirname")(__VA_ARGS__)
 #define fchmod(...) CLAT_LAZY(fchmod, "fchmod")(__VA_ARGS__)
 #define fclose(...) CLAT_LAZY(fclose, "fclose")(__VA_ARGS__)
@@ -112,6 +116,7 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define strncasecmp(...) CLAT_LAZY(strncasecmp, "strncasecmp")(__VA_ARGS__)
 #define strncmp(...) CLAT_LAZY(strncmp, "strncmp")(__VA_ARGS__)
 #define strtok_r(...) CLAT_LAZY(strtok_r, "strtok_r")(__VA_ARGS__)
+#define syscall(...) CLAT_LAZY(syscall, "syscall")(__VA_ARGS__)
 #define syslog(...) CLAT_LAZY(syslog, "syslog")(__VA_ARGS__)
 #define time(...) CLAT_LAZY(time, "time")(__VA_ARGS__)
 #define unlink(...) CLAT_LAZY(unlink, "unlink")(__VA_ARGS__)

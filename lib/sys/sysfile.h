@@ -13,6 +13,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* Bound on first call (its system headers are all included above). */
+#include "sys/lazy_libc.h"
+
 static inline int clat_sys_open(const char *path, int flags, mode_t mode)
 {
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
