@@ -29,8 +29,50 @@ static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
 	return s->enabled && s->config.inbound;
 }
 
+/* An early socket (AF_INET6 since socket(), hook_socket.c): a wildcard
+ * bind to port 0 (a client choosing nothing), or any wildcard bind with
+ * inbound on, becomes [::]:port on it. Any other bind (a specific address,
+ * or a server's port that IPv6 clients must not reach) first gives the
+ * program its AF_INET socket back. True when done, *rc the result. */
+static bool bind_early(int fd, const struct sockaddr *addr, socklen_t len, int *rc)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || !rec->early)
+		return false;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	if (clat_sockaddr_is_ipv4(addr, len) && sin->sin_addr.s_addr == htonl(INADDR_ANY) &&
+	    (sin->sin_port == 0 || clat_settings()->config.inbound)) {
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = sin->sin_port };
+		*rc = CLAT_REAL(bind)(fd, (const struct sockaddr *)&any6, sizeof(any6));
+		if (*rc == 0) {
+			rec->bound = true;
+			rec->bound_port = sin->sin_port;
+		}
+		return true;
+	}
+	int saved_errno = errno;
+	if (clat_switch_back_to_ipv4(fd) != NULL) {
+		errno = saved_errno;
+		return false; /* an AF_INET socket again: bind() goes on as for one */
+	}
+	/* Still AF_INET6: a local IPv4 address is bound as ::ffff:a.b.c.d. */
+	errno = saved_errno;
+	rec->early = false;
+	if (!clat_sockaddr_is_ipv4(addr, len)) {
+		*rc = CLAT_REAL(bind)(fd, addr, len);
+		return true;
+	}
+	struct sockaddr_in6 mapped;
+	clat_sockaddr_v4mapped(sin, &mapped);
+	*rc = CLAT_REAL(bind)(fd, (const struct sockaddr *)&mapped, sizeof(mapped));
+	return true;
+}
+
 CLAT_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	int early_rc;
+	if (bind_early(fd, addr, len, &early_rc))
+		return early_rc;
 	if (inbound_wanted(fd, addr, len)) {
 		int saved_errno = errno;
 		in_port_t port = ((const struct sockaddr_in *)addr)->sin_port;

@@ -14,6 +14,7 @@
 #include "export.h"
 #include "core/sockopt.h"
 #include "sys/realcalls.h"
+#include "translate/family_switch.h"
 #include "translate/prefix_heal.h"
 #include "translate/translate.h"
 
@@ -130,11 +131,62 @@ static int set_on_translated(struct clat_fd *rec, int fd, int level, int optname
 	return CLAT_REAL(setsockopt)(fd, v6_level, v6_optname, value, len);
 }
 
+/* What an early socket records besides its options, as record_special()
+ * does for an AF_INET one; false when it cannot be kept. */
+static bool early_record(struct clat_fd *rec, int level, int optname, const void *value,
+			 socklen_t len)
+{
+	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER)
+		return keep_filter(rec, value, len);
+	if (level == SOL_SOCKET && optname == SO_DETACH_FILTER) {
+		rec->bpf_count = 0;
+		return true;
+	}
+	return clat_fd_record_option(rec, level, optname, value, len);
+}
+
+/* An early socket (AF_INET6 since socket(), hook_socket.c) takes options
+ * as a switched one does, and records them as an AF_INET one does. An
+ * option that pins a socket to IPv4, one the IPv6 socket refuses, or one
+ * that cannot be recorded gives the program its AF_INET socket back first
+ * (clat_switch_back_to_ipv4), which then takes the option itself. */
+static int set_on_early(struct clat_fd *rec, int fd, int level, int optname,
+			const void *value, socklen_t len)
+{
+	int v6_level, v6_optname;
+	bool pins = clat_sockopt_classify(level, optname, &v6_level, &v6_optname) ==
+			    CLAT_SOCKOPT_PINS_IPV4 ||
+		    (level == IPPROTO_IP && optname == IP_HDRINCL);
+	int saved_errno = errno;
+	if (!pins) {
+		if (set_on_translated(rec, fd, level, optname, value, len) == 0) {
+			if (early_record(rec, level, optname, value, len))
+				return 0;
+			if (clat_switch_back_to_ipv4(fd) == NULL)
+				rec->early = false; /* set, not kept: stays AF_INET6 for good */
+			errno = saved_errno;
+			return 0;
+		}
+		saved_errno = errno;
+	}
+	if (clat_switch_back_to_ipv4(fd) == NULL) {
+		errno = saved_errno;
+		return pins ? CLAT_REAL(setsockopt)(fd, level, optname, value, len) : -1;
+	}
+	errno = saved_errno;
+	int rc = CLAT_REAL(setsockopt)(fd, level, optname, value, len);
+	if (rc == 0)
+		record_before_switch(rec, level, optname, value, len);
+	return rc;
+}
+
 CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, socklen_t len)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec == NULL)
 		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
+	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED && rec->early)
+		return set_on_early(rec, fd, level, optname, value, len);
 	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED) {
 		rec->twin_unsafe = true; /* not recorded for a twin to replay */
 		return set_on_translated(rec, fd, level, optname, value, len);

@@ -86,6 +86,7 @@ static void reset(struct clat_fd *rec)
 	if (rec->spare_fd_plus1 > 0)
 		CLAT_REAL(close)(rec->spare_fd_plus1 - 1);
 	rec->spare_fd_plus1 = 0;
+	rec->early = false;
 	rec->bound = false;
 	rec->bound_port = 0;
 	rec->opts.count = 0;
@@ -133,6 +134,9 @@ void clat_fd_copy(int oldfd, int newfd)
 	/* Two numbers, one file: neither may be swapped for a twin. */
 	to->twin_unsafe = true;
 	from->twin_unsafe = true;
+	/* ... nor be switched back to IPv4 under one number only. */
+	to->early = false;
+	from->early = false;
 	to->spare_fd_plus1 = 0; /* one owner, or it would be closed twice */
 	to->kind = from->kind;
 	to->sock_type = from->sock_type;

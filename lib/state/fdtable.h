@@ -65,6 +65,11 @@ struct clat_fd {
 	/* What socket() was asked for (AF_INET, so the switch need not ask
 	 * the kernel); 0 for sockets made before libclat saw them. */
 	int sock_type, sock_protocol;
+	/* TRANSLATED since socket() (hook_socket.c), neither connected nor
+	 * sent on yet: options and epoll sets are still recorded, so that
+	 * clat_switch_back_to_ipv4() can give the program its IPv4 socket when
+	 * it binds to an IPv4 address or pins it. */
+	bool early;
 	bool bound;             /* the program bound it to 0.0.0.0:port */
 	in_port_t bound_port;   /* network order, 0 = kernel's choice */
 	/* Kept inline, not malloc'd: close() and friends are async-signal-safe

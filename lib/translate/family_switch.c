@@ -226,6 +226,81 @@ static struct clat_fd *switch_family(int fd, const struct sockaddr_in6 *inbound)
 	return rec;
 }
 
+/* The early socket's options as the program gave them (IPv4 names): an
+ * AF_INET socket takes them all. */
+static int replay_options_verbatim(int newfd, const struct clat_fd *rec)
+{
+	for (unsigned i = 0; i < rec->opts.count; i++) {
+		const struct clat_optlog_entry *e = &rec->opts.entry[i];
+		if (CLAT_REAL(setsockopt)(newfd, e->level, e->optname, e->value, e->len) != 0) {
+			clat_log("switch back: replaying option %d/%d failed: %s", e->level,
+				 e->optname, strerror(errno));
+			return -1;
+		}
+	}
+	if (rec->bpf_count == 0)
+		return 0;
+	struct sock_fprog prog = { .len = (unsigned short)rec->bpf_count,
+				   .filter = (struct sock_filter *)rec->bpf };
+	return CLAT_REAL(setsockopt)(newfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+struct clat_fd *clat_switch_back_to_ipv4(int fd)
+{
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || !rec->early)
+		return NULL;
+	int status_flags = CLAT_REAL(fcntl)(fd, F_GETFL);
+	int fd_flags = CLAT_REAL(fcntl)(fd, F_GETFD);
+	if (status_flags < 0 || fd_flags < 0)
+		return NULL;
+	int other_flags = status_flags & ~(O_NONBLOCK | O_ACCMODE);
+	int newfd = CLAT_REAL(socket)(AF_INET, rec->sock_type | SOCK_CLOEXEC |
+				      ((status_flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0),
+				      rec->sock_protocol);
+	if (newfd < 0) {
+		clat_log("switch back: fd %d: no AF_INET socket: %s", fd, strerror(errno));
+		return NULL;
+	}
+	in_port_t port = 0;
+	if (rec->bound) {
+		struct sockaddr_in6 sin6;
+		socklen_t len = sizeof(sin6);
+		if (CLAT_REAL(getsockname)(fd, (struct sockaddr *)&sin6, &len) == 0 &&
+		    sin6.sin6_family == AF_INET6)
+			port = sin6.sin6_port;
+	}
+	if ((other_flags != 0 && CLAT_REAL(fcntl)(newfd, F_SETFL, status_flags) != 0) ||
+	    replay_options_verbatim(newfd, rec) != 0 ||
+	    CLAT_REAL(dup3)(newfd, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		clat_log("switch back: fd %d stays AF_INET6: %s", fd, strerror(errno));
+		CLAT_REAL(close)(newfd);
+		return NULL;
+	}
+	CLAT_REAL(close)(newfd);
+	rec->early = false;
+	rec->kind = 0;
+	/* The kernel dropped the old file from its epoll sets; the list
+	 * stays, for a late switch to replay again. */
+	for (unsigned i = 0; i < rec->epoll_count; i++) {
+		struct epoll_event ev = { .events = rec->epoll[i].events,
+					  .data.u64 = rec->epoll[i].data };
+		if (CLAT_REAL(epoll_ctl)(rec->epoll[i].epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+			clat_log("switch back: fd %d: re-adding to epoll %d failed: %s", fd,
+				 rec->epoll[i].epfd, strerror(errno));
+	}
+	if (rec->bound) {
+		struct sockaddr_in any = { .sin_family = AF_INET, .sin_port = port };
+		rec->bound_port = port;
+		if (CLAT_REAL(bind)(fd, (struct sockaddr *)&any, sizeof(any)) != 0)
+			clat_log("switch back: fd %d: rebinding 0.0.0.0:%u failed: %s", fd,
+				 ntohs(port), strerror(errno));
+	}
+	clat_fd_set_state(rec, CLAT_FD_INET);
+	clat_log("switch back: fd %d is AF_INET again", fd);
+	return rec;
+}
+
 int clat_twin_stream_socket(const struct clat_fd *rec)
 {
 	int s = CLAT_REAL(socket)(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);

@@ -20,6 +20,13 @@ struct clat_fd *clat_switch_to_ipv6(int fd);
  * socket is bound to [::]:port with IPV6_V6ONLY off before it replaces the
  * old one (NULL, nothing changed, errno from the failing step otherwise). */
 struct clat_fd *clat_switch_for_inbound(int fd, in_port_t port);
+/* Gives an early socket (made AF_INET6 at socket(), rec->early) back the
+ * AF_INET socket the program asked for: same type, protocol, status and
+ * descriptor flags, options and filter replayed as given, epoll sets and a
+ * wildcard bind redone; state INET again (a later translated connect
+ * switches it late). NULL with nothing changed when fd is no early socket
+ * or a step fails. */
+struct clat_fd *clat_switch_back_to_ipv4(int fd);
 /* A new non-blocking, close-on-exec AF_INET6 TCP socket prepared as the
  * switch prepares one for rec (options and filter replayed), for another
  * connection attempt; -1 with errno on failure. */

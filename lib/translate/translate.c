@@ -80,6 +80,27 @@ static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t 
 	return *result >= 0 || !no_ipv4_route(errno);
 }
 
+/* Mode auto on an early socket (AF_INET6 since socket(), made so because
+ * the host had no IPv4 route then): the IPv4 attempt goes out on the same
+ * dual-stack socket as ::ffff:a.b.c.d, so that an IPv4 route that appeared
+ * since, or an address only the local table knows, is used as it would be
+ * without the library. Costs the one failing call the late switch makes
+ * too, and nothing in mode always. */
+static bool early_ipv4_attempt_is_final(int fd, const struct sockaddr_in *dst,
+					clat_dest_call call, void *ctx, ssize_t *result)
+{
+	if (clat_settings()->config.mode != CLAT_MODE_AUTO)
+		return false;
+	struct sockaddr_in6 mapped;
+	clat_sockaddr_v4mapped(dst, &mapped);
+	int saved_errno = errno;
+	*result = call(fd, (struct sockaddr *)&mapped, sizeof(mapped), NULL, ctx);
+	if (*result >= 0 || !no_ipv4_route(errno))
+		return true;
+	errno = saved_errno;
+	return false;
+}
+
 static ssize_t call_once(int fd, const struct clat_destination *d, uint32_t flowinfo,
 			 clat_dest_call call, void *ctx)
 {
@@ -128,7 +149,13 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 
 	/* Already rewritten: every destination goes out over IPv6. */
 	if (state == (v4mapped ? CLAT_FD_MAPPED6 : CLAT_FD_TRANSLATED)) {
+		bool early = !v4mapped && rec->early;
+		rec->early = false; /* in use now: no switching back */
 		decide(v4, true, true, &d);
+		ssize_t result;
+		if (early && d.kind == CLAT_DEST_SYNTHESIZED &&
+		    early_ipv4_attempt_is_final(fd, v4, call, ctx, &result))
+			return result;
 		return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
 	}
 	if (state == CLAT_FD_PINNED || !clat_settings()->enabled)

@@ -1,0 +1,83 @@
+#include <fcntl.h>
+#include <stdint.h>
+
+#include "state/ipv4_route.h"
+#include "sys/clock.h"
+#include "sys/sysfile.h"
+
+/* route(8) flags in /proc/net/route's fourth column. */
+#define ROUTE_FLAG_UP 0x0001u
+#define ROUTE_FLAG_REJECT 0x0200u /* unreachable, prohibit, blackhole */
+
+/* The Flags field (hex) of one line: "Iface Destination Gateway Flags ...". */
+static unsigned line_flags(const char *line, const char *end)
+{
+	int field = 0;
+	const char *p = line;
+	while (p < end && field < 3) {
+		while (p < end && *p != '\t' && *p != ' ')
+			p++;
+		while (p < end && (*p == '\t' || *p == ' '))
+			p++;
+		field++;
+	}
+	unsigned flags = 0;
+	for (; p < end; p++) {
+		unsigned digit;
+		if (*p >= '0' && *p <= '9')
+			digit = (unsigned)(*p - '0');
+		else if (*p >= 'A' && *p <= 'F')
+			digit = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		flags = flags * 16 + digit;
+	}
+	return flags;
+}
+
+/* 1: no usable IPv4 route; 0: one at least; -1: unknown. The first route
+ * line decides in practice, so one read of the file's start is enough;
+ * a table whose start is all reject routes counts as unrouted. */
+static int read_route_table(void)
+{
+	char buf[4096];
+	int fd = clat_sys_open("/proc/net/route", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t n = clat_sys_read(fd, buf, sizeof(buf));
+	clat_sys_close(fd);
+	if (n <= 0)
+		return -1;
+	const char *end = buf + n, *line = buf;
+	bool header = true;
+	while (line < end) {
+		const char *eol = line;
+		while (eol < end && *eol != '\n')
+			eol++;
+		if (eol == end && n == (ssize_t)sizeof(buf))
+			break; /* a cut line: the lines read so far decide */
+		if (!header) {
+			unsigned flags = line_flags(line, eol);
+			if ((flags & ROUTE_FLAG_UP) && !(flags & ROUTE_FLAG_REJECT))
+				return 0;
+		}
+		header = false;
+		line = eol + 1;
+	}
+	return 1;
+}
+
+bool clat_ipv4_unrouted(void)
+{
+	/* Racing threads may both read the table; each stores a whole,
+	 * correct answer. */
+	static int64_t checked_at;
+	static int answer = -1;
+	int64_t now = clat_now_ms();
+	int64_t then = __atomic_load_n(&checked_at, __ATOMIC_ACQUIRE);
+	if (then == 0 || now - then >= CLAT_IPV4_ROUTE_RECHECK_MS) {
+		__atomic_store_n(&answer, read_route_table(), __ATOMIC_RELAXED);
+		__atomic_store_n(&checked_at, now != 0 ? now : 1, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(&answer, __ATOMIC_RELAXED) == 1;
+}

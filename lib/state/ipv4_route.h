@@ -1,0 +1,15 @@
+/* Whether this host (its network namespace) has an IPv4 route at all: the
+ * condition under which mode auto makes a program's AF_INET socket IPv6
+ * from the start (hook_socket.c), since every IPv4 attempt would fail. */
+#ifndef CLAT_IPV4_ROUTE_H
+#define CLAT_IPV4_ROUTE_H
+
+#include <stdbool.h>
+
+/* True when the main routing table holds no usable IPv4 route (none, or
+ * only unreachable/prohibit ones). Read from /proc/net/route at most once
+ * per CLAT_IPV4_ROUTE_RECHECK_MS; false when it cannot be read. */
+#define CLAT_IPV4_ROUTE_RECHECK_MS 1000
+bool clat_ipv4_unrouted(void);
+
+#endif
