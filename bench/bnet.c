@@ -36,6 +36,20 @@
  *                                  IPv4 attempt), one step at a time on N fresh
  *                                  AF_INET sockets, without the library:
  *                                  prints "STEP MICROSECONDS" lines
+ *   bnet cycles-mt ADDR PORT T N   T threads, N cycles in all (N/T each):
+ *                                  microseconds per cycle of the whole
+ *                                  (1e6 / that is the connect rate)
+ *   bnet many ADDR PORT COUNT tcp|udp
+ *                                  opens COUNT sockets at once (TCP: connected
+ *                                  to an accept-server; UDP: connected to a
+ *                                  udp-echo, one datagram each), prints the
+ *                                  private dirty memory they added, bytes per
+ *                                  socket (smaps_rollup; the kernel's socket
+ *                                  memory is not in it)
+ *   bnet fd-call ADDR PORT FD N    a UDP socket connected to ADDR, moved to
+ *                                  descriptor number FD (dup2), then N
+ *                                  getsockname calls on it: nanoseconds per
+ *                                  call (libclat looks FD up in its table)
  *   bnet rss                       prints this process's VmRSS in kB
  *   bnet dirty                     prints its private dirty memory in kB
  *                                  (smaps_rollup: what no other process shares)
@@ -53,6 +67,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,6 +426,143 @@ static int cycles(const char *addr, const char *port, const char *count)
 	return 0;
 }
 
+/* ------------------------------------------------------------ threads */
+
+struct cycles_job {
+	const struct sockaddr_storage *ss;
+	socklen_t len;
+	long n;
+};
+
+static void *cycles_thread(void *arg)
+{
+	const struct cycles_job *job = arg;
+	cycles_loop(job->ss, job->len, job->n);
+	return NULL;
+}
+
+#define MAX_THREADS 256
+
+NOINLINE static void bench_cycles_mt(const struct sockaddr_storage *ss, socklen_t len,
+				     int threads, long per_thread)
+{
+	pthread_t tid[MAX_THREADS];
+	struct cycles_job job = { ss, len, per_thread };
+	for (int i = 0; i < threads; i++)
+		if ((errno = pthread_create(&tid[i], NULL, cycles_thread, &job)) != 0)
+			die("pthread_create");
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+}
+
+static int cycles_mt(const char *addr, const char *port, const char *nthreads, const char *count)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = parse_addr(addr, port, &ss);
+	long threads = parse_count(nthreads), n = parse_count(count);
+	if (threads < 1 || threads > MAX_THREADS) {
+		errno = EINVAL;
+		die("threads: 1..%d", MAX_THREADS);
+	}
+	long per_thread = n / threads;
+	cycles_loop(&ss, len, WARMUP);
+	struct stopwatch t0 = start_clock();
+	bench_cycles_mt(&ss, len, (int)threads, per_thread);
+	print_per_op(t0, per_thread * threads);
+	return 0;
+}
+
+/* ------------------------------------------------------------ scale */
+
+static long private_dirty_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kb = -1;
+	if (f == NULL)
+		die("smaps_rollup");
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Private_Dirty:", 14) == 0)
+			kb = strtol(line + 14, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/* Room for count more descriptors (root may raise the hard limit). */
+static void want_fds(long count)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		die("getrlimit");
+	rlim_t need = (rlim_t)count + 64;
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		die("RLIMIT_NOFILE %ld", (long)need);
+}
+
+static int many(const char *addr, const char *port, const char *count, const char *proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = parse_addr(addr, port, &ss);
+	long n = parse_count(count);
+	bool tcp = strcmp(proto, "tcp") == 0;
+	if (!tcp && strcmp(proto, "udp") != 0)
+		return usage();
+	want_fds(n);
+	int *fds = calloc((size_t)n + 1, sizeof(int));
+	if (fds == NULL)
+		die("calloc");
+	long before = private_dirty_kb();
+	for (long i = 0; i < n; i++) {
+		if (tcp) {
+			fds[i] = connect_to(&ss, len);
+			continue;
+		}
+		fds[i] = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0 || connect(fds[i], (const struct sockaddr *)&ss, len) != 0 ||
+		    send(fds[i], "x", 1, 0) != 1)
+			die("udp socket %ld", i);
+	}
+	long after = private_dirty_kb();
+	printf("%.0f\n", (double)(after - before) * 1024.0 / (double)(n ? n : 1));
+	for (long i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	return 0;
+}
+
+NOINLINE static void bench_fd_call(int fd, long n)
+{
+	struct sockaddr_storage name;
+	for (long i = 0; i < n; i++) {
+		socklen_t len = sizeof(name);
+		if (getsockname(fd, (struct sockaddr *)&name, &len) != 0)
+			die("getsockname");
+	}
+}
+
+static int fd_call(const char *addr, const char *port, const char *fdnum, const char *count)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = parse_addr(addr, port, &ss);
+	long target = parse_count(fdnum), n = parse_count(count);
+	want_fds(target + 1);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&ss, len) != 0)
+		die("udp socket");
+	if (target != fd && (dup2(fd, (int)target) != (int)target || close(fd) != 0))
+		die("dup2 to %ld", target);
+	bench_fd_call((int)target, WARMUP);
+	double t0 = now_us();
+	bench_fd_call((int)target, n);
+	printf("%.1f\n", (now_us() - t0) * 1000.0 / (double)(n ? n : 1));
+	return 0;
+}
+
 /* One exchange; a lost datagram (there should be none on lo) is resent
  * after UDP_TIMEOUT_MS, at most UDP_MAX_RETRIES times in a whole run. */
 NOINLINE static void udp_loop(int fd, const struct sockaddr_storage *ss, socklen_t len, long n)
@@ -613,7 +765,8 @@ static int usage(void)
 	      "       bnet bulk ADDR PORT MBYTES | rr|cycles|udp-rr ADDR PORT N\n"
 	      "       bnet pcycles THREADS ADDR PORT N\n"
 	      "       bnet unix-rr N | spawn N [VAR=VALUE...] -- PROG [ARG...] | rss | dirty\n"
-	      "       bnet switch-steps ADDR4 PORT N\n",
+	      "       bnet switch-steps ADDR4 PORT N | cycles-mt ADDR PORT THREADS N\n"
+	      "       bnet many ADDR PORT COUNT tcp|udp | fd-call ADDR PORT FD N\n",
 	      stderr);
 	return 2;
 }
@@ -648,6 +801,12 @@ int main(int argc, char **argv)
 		return spawn(argc, argv);
 	if (argc == 5 && strcmp(m, "switch-steps") == 0)
 		return switch_steps(argv[2], argv[3], argv[4]);
+	if (argc == 6 && strcmp(m, "cycles-mt") == 0)
+		return cycles_mt(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 6 && strcmp(m, "many") == 0)
+		return many(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 6 && strcmp(m, "fd-call") == 0)
+		return fd_call(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 2 && strcmp(m, "rss") == 0)
 		return proc_kb("/proc/self/status", "VmRSS:");
 	if (argc == 2 && strcmp(m, "dirty") == 0)

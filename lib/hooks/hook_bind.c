@@ -29,6 +29,27 @@ static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
 	return s->enabled && s->config.inbound;
 }
 
+/* A socket that is AF_INET6 already and cannot go back (switched, or an
+ * early one whose number was duplicated): an IPv4 address is bound as
+ * ::ffff:a.b.c.d (a local one works on the dual-stack socket; 0.0.0.0 is
+ * [::]), so the program's own address is still its source. */
+static bool bind_mapped(struct clat_fd *rec, int fd, const struct sockaddr *addr,
+			socklen_t len, int *rc)
+{
+	if (!clat_sockaddr_is_ipv4(addr, len))
+		return false;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+	struct sockaddr_in6 mapped = { .sin6_family = AF_INET6, .sin6_port = sin->sin_port };
+	if (sin->sin_addr.s_addr != htonl(INADDR_ANY))
+		clat_sockaddr_v4mapped(sin, &mapped);
+	*rc = CLAT_REAL(bind)(fd, (const struct sockaddr *)&mapped, sizeof(mapped));
+	if (*rc == 0 && sin->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		rec->bound = true;
+		rec->bound_port = sin->sin_port;
+	}
+	return true;
+}
+
 /* An early socket (AF_INET6 since socket(), hook_socket.c): a wildcard
  * bind to port 0 (a client choosing nothing), or any wildcard bind with
  * inbound on, becomes [::]:port on it. Any other bind (a specific address,
@@ -37,8 +58,10 @@ static bool inbound_wanted(int fd, const struct sockaddr *addr, socklen_t len)
 static bool bind_early(int fd, const struct sockaddr *addr, socklen_t len, int *rc)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || !rec->early)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED)
 		return false;
+	if (!rec->early)
+		return bind_mapped(rec, fd, addr, len, rc);
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 	if (clat_sockaddr_is_ipv4(addr, len) && sin->sin_addr.s_addr == htonl(INADDR_ANY) &&
 	    (sin->sin_port == 0 || clat_settings()->config.inbound)) {
@@ -55,17 +78,9 @@ static bool bind_early(int fd, const struct sockaddr *addr, socklen_t len, int *
 		errno = saved_errno;
 		return false; /* an AF_INET socket again: bind() goes on as for one */
 	}
-	/* Still AF_INET6: a local IPv4 address is bound as ::ffff:a.b.c.d. */
 	errno = saved_errno;
 	rec->early = false;
-	if (!clat_sockaddr_is_ipv4(addr, len)) {
-		*rc = CLAT_REAL(bind)(fd, addr, len);
-		return true;
-	}
-	struct sockaddr_in6 mapped;
-	clat_sockaddr_v4mapped(sin, &mapped);
-	*rc = CLAT_REAL(bind)(fd, (const struct sockaddr *)&mapped, sizeof(mapped));
-	return true;
+	return bind_mapped(rec, fd, addr, len, rc);
 }
 
 CLAT_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)

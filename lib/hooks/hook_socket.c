@@ -53,8 +53,9 @@ static bool early_switch_wanted(int domain, int base_type, int protocol)
 	       (s->config.mode == CLAT_MODE_AUTO && clat_ipv4_unrouted());
 }
 
-/* A dual-stack TCP socket (IPV6_V6ONLY off: destinations kept on IPv4,
- * loopback, go out as ::ffff:a.b.c.d) recorded as translated since birth;
+/* A dual-stack TCP socket (IPV6_V6ONLY off, the kernel's default unless
+ * net.ipv6.bindv6only says otherwise: destinations kept on IPv4, loopback,
+ * go out as ::ffff:a.b.c.d) recorded as translated since birth;
  * -1 (errno untouched) when IPv6 is not to be had: the caller then makes
  * the AF_INET socket asked for. */
 static int early_socket(int type)
@@ -62,7 +63,7 @@ static int early_socket(int type)
 	static const int off = 0;
 	int saved_errno = errno;
 	int fd = CLAT_REAL(socket)(AF_INET6, type, IPPROTO_TCP);
-	if (fd >= 0 &&
+	if (fd >= 0 && !clat_ipv6_sockets_dual_stack() &&
 	    CLAT_REAL(setsockopt)(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) {
 		CLAT_REAL(close)(fd);
 		fd = -1;

@@ -67,17 +67,43 @@ static int read_route_table(void)
 	return 1;
 }
 
-bool clat_ipv4_unrouted(void)
+/* 1: new AF_INET6 sockets are dual-stack (net.ipv6.bindv6only 0, the
+ * default); 0: they are IPv6-only; -1: unknown. */
+static int read_bindv6only(void)
 {
-	/* Racing threads may both read the table; each stores a whole,
-	 * correct answer. */
+	char c;
+	int fd = clat_sys_open("/proc/sys/net/ipv6/bindv6only", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	ssize_t n = clat_sys_read(fd, &c, 1);
+	clat_sys_close(fd);
+	return n == 1 && (c == '0' || c == '1') ? c == '0' : -1;
+}
+
+static int unrouted = -1, dual_stack = -1;
+
+/* Both answers, read again once CLAT_IPV4_ROUTE_RECHECK_MS have passed.
+ * Racing threads may both read; each stores whole, correct answers. */
+static void refresh(void)
+{
 	static int64_t checked_at;
-	static int answer = -1;
 	int64_t now = clat_now_ms();
 	int64_t then = __atomic_load_n(&checked_at, __ATOMIC_ACQUIRE);
-	if (then == 0 || now - then >= CLAT_IPV4_ROUTE_RECHECK_MS) {
-		__atomic_store_n(&answer, read_route_table(), __ATOMIC_RELAXED);
-		__atomic_store_n(&checked_at, now != 0 ? now : 1, __ATOMIC_RELEASE);
-	}
-	return __atomic_load_n(&answer, __ATOMIC_RELAXED) == 1;
+	if (then != 0 && now - then < CLAT_IPV4_ROUTE_RECHECK_MS)
+		return;
+	__atomic_store_n(&unrouted, read_route_table(), __ATOMIC_RELAXED);
+	__atomic_store_n(&dual_stack, read_bindv6only(), __ATOMIC_RELAXED);
+	__atomic_store_n(&checked_at, now != 0 ? now : 1, __ATOMIC_RELEASE);
+}
+
+bool clat_ipv4_unrouted(void)
+{
+	refresh();
+	return __atomic_load_n(&unrouted, __ATOMIC_RELAXED) == 1;
+}
+
+bool clat_ipv6_sockets_dual_stack(void)
+{
+	refresh();
+	return __atomic_load_n(&dual_stack, __ATOMIC_RELAXED) == 1;
 }

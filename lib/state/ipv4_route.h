@@ -11,5 +11,8 @@
  * per CLAT_IPV4_ROUTE_RECHECK_MS; false when it cannot be read. */
 #define CLAT_IPV4_ROUTE_RECHECK_MS 1000
 bool clat_ipv4_unrouted(void);
+/* True when a new AF_INET6 socket is dual-stack without asking
+ * (net.ipv6.bindv6only is 0, the default); read with the routes. */
+bool clat_ipv6_sockets_dual_stack(void);
 
 #endif
