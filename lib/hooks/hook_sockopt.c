@@ -153,6 +153,13 @@ static bool early_record(struct clat_fd *rec, int level, int optname, const void
 static int set_on_early(struct clat_fd *rec, int fd, int level, int optname,
 			const void *value, socklen_t len)
 {
+	/* What the program's AF_INET socket answers to IPv6-level options
+	 * (ip_setsockopt: not its level); Python's http.server, for one,
+	 * tries IPV6_V6ONLY on any socket and ignores the failure. */
+	if (level == IPPROTO_IPV6 || level == IPPROTO_ICMPV6) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
 	int v6_level, v6_optname;
 	bool pins = clat_sockopt_classify(level, optname, &v6_level, &v6_optname) ==
 			    CLAT_SOCKOPT_PINS_IPV4 ||
@@ -231,6 +238,10 @@ CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
 		return CLAT_REAL(getsockopt)(fd, level, optname, value, len);
+	if (rec->early && (level == IPPROTO_IPV6 || level == IPPROTO_ICMPV6)) {
+		errno = ENOPROTOOPT; /* as set_on_early() */
+		return -1;
+	}
 	if (level == IPPROTO_IP)
 		return get_ip_level(fd, optname, value, len);
 	if (rec->kind == CLAT_KIND_RAW_ICMP && level == SOL_RAW && optname == ICMP_FILTER) {

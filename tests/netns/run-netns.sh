@@ -314,6 +314,17 @@ for spec in "t_connect:$CONNECT_CASES" "t_udp:$UDP_CASES" "t_options:$OPTION_CAS
 	done
 done
 
+# The early switch (ARCHITECTURE.md, "Life of a translated connect"): no
+# IPv4 route here, so an AF_INET TCP socket is AF_INET6 from socket() on;
+# CLAT_LATE_SWITCH=1 keeps it AF_INET until the connect.
+run pass lib "t_connect early: AF_INET6 in the kernel from socket() on" T_KERNEL_FAM=6 \
+	"$B/t_connect" early
+run fail nolib "t_connect early fails without the library" T_KERNEL_FAM=6 "$B/t_connect" early
+run pass lib "t_connect early, CLAT_LATE_SWITCH=1: AF_INET until the connect" T_KERNEL_FAM=4 \
+	CLAT_LATE_SWITCH=1 "$B/t_connect" early
+run pass lib "t_connect early-back: SO_BROADCAST gives the AF_INET socket back" \
+	"$B/t_connect" early-back
+
 # Fail open: after a first translated connection, no fd is left for the
 # next (late) switch, which must then report the real ENETUNREACH. A TCP
 # socket here is AF_INET6 from socket() on (the early switch), which needs

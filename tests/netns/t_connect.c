@@ -8,6 +8,7 @@
 
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 static int connect_dst(int fd, unsigned short port)
 {
@@ -176,6 +177,64 @@ static void bind_any(unsigned short port)
 static void c_bind_any(void) { bind_any(t_bind_port()); }
 static void c_bind_any_port0(void) { bind_any(0); }
 
+/* The socket's family as the kernel knows it: the system call itself,
+ * past the library's getsockopt hook (which always says AF_INET). */
+static int kernel_domain(int fd)
+{
+	int d = 0;
+	socklen_t len = sizeof(d);
+
+	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &d, &len) == -1)
+		T_FAIL("getsockopt(SO_DOMAIN) system call: %s", t_errname(errno));
+	return d;
+}
+
+/* The early switch: with no IPv4 route (this namespace), an AF_INET TCP
+ * socket is AF_INET6 in the kernel from socket() on, yet AF_INET to the
+ * program, and connects through the prefix. T_KERNEL_FAM: 6, or 4 under
+ * CLAT_LATE_SWITCH=1 (switched at the connect instead). */
+static void c_early(void)
+{
+	const char *want = getenv("T_KERNEL_FAM");
+	int fd = t_socket(SOCK_STREAM);
+	int d = kernel_domain(fd);
+
+	T_CHECK(want != NULL, "T_KERNEL_FAM not set");
+	T_CHECK(d == (strcmp(want, "6") == 0 ? AF_INET6 : AF_INET),
+		"kernel SO_DOMAIN after socket() = %d, want IPv%s", d, want);
+	t_expect_domain(fd, AF_INET);
+	t_expect_sock(fd, "0.0.0.0", 0);
+	/* IPv6-level options are not an AF_INET socket's (Python's
+	 * http.server tries one on every socket). */
+	errno = 0;
+	T_CHECK(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int)) == -1 &&
+			errno == ENOPROTOOPT,
+		"IPV6_V6ONLY on an AF_INET socket: %s, want ENOPROTOOPT", t_errname(errno));
+	T_SYS(connect_dst(fd, t_tcp_port()));
+	T_CHECK(kernel_domain(fd) == AF_INET6, "kernel SO_DOMAIN after connect is not AF_INET6");
+	t_tcp_verify(fd, t_tcp_port());
+	close(fd);
+}
+
+/* An option that pins IPv4 (SO_BROADCAST, RFC 6535 4.1) gives an early
+ * socket its AF_INET socket back, with the options set before it: the
+ * connect then fails as it would without the library. */
+static void c_early_back(void)
+{
+	int fd = t_socket(SOCK_STREAM);
+
+	t_setint(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	t_setint(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
+	T_CHECK(kernel_domain(fd) == AF_INET, "kernel SO_DOMAIN after SO_BROADCAST is not AF_INET");
+	T_CHECK(t_getint(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE") == 1,
+		"SO_KEEPALIVE lost on the way back to AF_INET");
+	errno = 0;
+	T_CHECK(connect_dst(fd, t_tcp_port()) == -1 && errno == ENETUNREACH,
+		"connect after SO_BROADCAST: %s, want ENETUNREACH (not translated)",
+		t_errname(errno));
+	close(fd);
+}
+
 /* bind() to a specific IPv4 keeps the socket IPv4 (RFC 6535 4.2): the
  * connect fails as it would without the library. */
 static void c_bind_loopback(void)
@@ -184,6 +243,7 @@ static void c_bind_loopback(void)
 	struct sockaddr_in lo = t_sin("127.0.0.1", 0);
 
 	T_SYS(bind(fd, (struct sockaddr *)&lo, sizeof(lo)));
+	T_CHECK(kernel_domain(fd) == AF_INET, "kernel SO_DOMAIN after bind(127.0.0.1) is not AF_INET");
 	T_CHECK(connect_dst(fd, t_tcp_port()) == -1 && errno == ENETUNREACH,
 		"connect from 127.0.0.1: %s, want ENETUNREACH (not translated)",
 		t_errname(errno));
@@ -305,6 +365,8 @@ int main(int argc, char **argv)
 		{ "v4appears", c_v4appears },
 		{ "emfile", c_emfile },
 		{ "epoll-before", c_epoll_before },
+		{ "early", c_early },
+		{ "early-back", c_early_back },
 		{ NULL, NULL },
 	};
 
