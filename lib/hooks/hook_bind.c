@@ -2,7 +2,8 @@
  * switch; a bind to a specific IPv4 address keeps the socket on IPv4
  * (RFC 6535 s4.2: the program chose its source address). With inbound on,
  * a wildcard bind switches the socket at once, to [::] with IPV6_V6ONLY
- * off: IPv6 clients can reach it and IPv4 ones (loopback) still can. */
+ * off: IPv6 clients can reach it and IPv4 ones (loopback) still can.
+ * Sockets that are AF_INET6 already: see bind_early() and bind_mapped(). */
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
