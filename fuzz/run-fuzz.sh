@@ -80,8 +80,7 @@ fi
 objdir="$build/obj"
 mkdir -p "$objdir"
 rm -f "$build/libclatcore-fuzz.a"
-# lazy_libc.c: what the core calls its few C library functions through.
-for src in "$top"/lib/core/*.c "$top"/lib/sys/lazy_libc.c; do
+for src in "$top"/lib/core/*.c; do
 	obj="$objdir/$(basename "${src%.c}").o"
 	if ! "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link -c "$src" -o "$obj" 2>"$obj.log"; then
 		cat "$obj.log" >&2
