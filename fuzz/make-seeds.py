@@ -427,6 +427,15 @@ def networkd_seeds():
     put(t, "escapes.json", now + b'{"a":"x\\"\\\\\\u00e9\\n","b":[true,false,null,-1.5e3,{}],"PREF64":[]}')
 
 
+# ---- fuzz_log_escape: log values ------------------------------------------
+def log_escape_seeds():
+    t = "fuzz_log_escape"
+    put(t, "path", bytes([200]) + b"/tmp/clat debug.log")
+    put(t, "forged-line", bytes([255]) + b"/x\nlibclat[1]: settings: mode auto")
+    put(t, "terminal", bytes([64]) + b"\x1b[2J\x1b]0;title\x07\r\t\x7f\x80\xff\\x0a")
+    put(t, "tight", bytes([6]) + b"ab\ncd")
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
@@ -444,6 +453,7 @@ def main():
     hostent_seeds()
     addrmap_seeds()
     networkd_seeds()
+    log_escape_seeds()
     for target in sorted(written):
         print(f"{target}: {written[target]} seeds")
 

@@ -28,7 +28,7 @@ jobs=${FUZZ_JOBS:-1}
 cc=${CC:-clang}
 all_targets="fuzz_config fuzz_prefix fuzz_rfc7050 fuzz_pref64 fuzz_sockaddr fuzz_cmsg fuzz_icmp
 	fuzz_prefix_cache fuzz_sockopt fuzz_hostent fuzz_addrmap fuzz_networkd fuzz_attempts fuzz_destination
-	fuzz_remote_msg"
+	fuzz_remote_msg fuzz_log_escape"
 targets=${FUZZ_TARGETS:-$all_targets}
 
 case "$seconds" in

@@ -1,7 +1,10 @@
 /* libclat's log. Silent unless CLAT_DEBUG / the "log" key names a sink:
  * "stderr" (the program's stderr, opt-in), "syslog", or a file path (opened,
  * appended to and closed per line, so no descriptor of ours stays open in
- * the program). Every function keeps errno unchanged. */
+ * the program; only a regular file of this euid or root, never through a
+ * link or into a FIFO, else syslog from then on with one line saying why).
+ * Every byte outside printable ASCII in a line is escaped (\xNN). Every
+ * function keeps errno unchanged. */
 #ifndef CLAT_LOG_H
 #define CLAT_LOG_H
 

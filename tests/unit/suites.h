@@ -21,5 +21,6 @@ Suite *clat_destination_suite(void);
 Suite *clat_prefix_order_suite(void);
 Suite *clat_remote_msg_suite(void);
 Suite *clat_prefix_trust_suite(void);
+Suite *clat_log_escape_suite(void);
 
 #endif
