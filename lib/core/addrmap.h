@@ -4,7 +4,7 @@
  * provides (lib/state/addrmap_store.c maps it from a file shared by the processes
  * of one user) and every function takes the time as an argument.
  *
- * Layout (the persistence format, version 1, native byte order except the
+ * Layout (the persistence format, version 2, native byte order except the
  * addresses): a header, then one slot per pool address, slot i standing for
  * pool network + i. The network and broadcast addresses of the pool are
  * never handed out. */
@@ -17,10 +17,8 @@
 #include <stdint.h>
 
 #define CLAT_MAP_MAGIC "CLATMAP1"
-#define CLAT_MAP_VERSION 1u
+#define CLAT_MAP_VERSION 2u
 #define CLAT_MAP_NAME_MAX 256 /* a DNS name (253) and its NUL, rounded */
-/* Room the store keeps in the header for its process-shared lock. */
-#define CLAT_MAP_LOCK_BYTES 64
 
 /* RFC 6535 s6.3: allocation must be rate-bounded, so that a flood of names
  * or (with inbound) of IPv6 sources cannot churn the whole pool. */
@@ -40,7 +38,6 @@ struct clat_map_header {
 	int64_t rate_window;    /* start of the window, seconds */
 	uint64_t allocations;   /* total, for diagnostics */
 	uint64_t reuses;        /* mappings recycled (LRU), for diagnostics */
-	_Alignas(16) unsigned char lock[CLAT_MAP_LOCK_BYTES];
 };
 
 enum clat_map_slot_state { CLAT_MAP_FREE = 0, CLAT_MAP_USED = 1 };
@@ -56,10 +53,10 @@ struct clat_map_slot {
 
 /* Bytes a table for a pool of this length needs (header + 2^(32-len) slots). */
 size_t clat_map_table_size(unsigned pool_len);
-/* Writes an empty table for pool/pool_len into mem (table_size bytes); the
- * lock bytes are left zero for the store to initialise. */
+/* Writes an empty table for pool/pool_len into mem (table_size bytes). The
+ * table holds no lock: the store locks the file it lives in. */
 void clat_map_init(void *mem, struct in_addr pool, unsigned pool_len);
-/* True when mem (size bytes) holds a version-1 table for exactly this pool
+/* True when mem (size bytes) holds a version-2 table for exactly this pool
  * with sane sizes; anything else is not to be used. */
 bool clat_map_valid(const void *mem, size_t size, struct in_addr pool, unsigned pool_len);
 

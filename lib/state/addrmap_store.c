@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,35 +17,38 @@
 #include "core/addrmap.h"
 #include "state/fork_locks.h"
 #include "state/log.h"
-#include "sys/sysfile.h"
 #include "state/settings.h"
+#include "sys/sysfile.h"
 #include "sys/lazy_libc.h" /* last: see there */
 
-_Static_assert(sizeof(pthread_mutex_t) <= CLAT_MAP_LOCK_BYTES, "lock does not fit the header");
-
-#define LOCK_TIMEOUT_SECONDS 2
+#define LOCK_WAIT_MS 2000 /* a live holder stuck longer: the mapper is off for the call */
 #define RECENT_ENTRIES 64 /* per-process memo of IPv6 -> slot lookups */
 
+/* Everything here is under store_lock (process-local); the pool alone is
+ * also read without it once pool_ready is published. */
 static struct {
-	bool tried, ready;
-	struct clat_map_header *map;
+	bool tried, pool_ready;
+	struct clat_map_header *map; /* NULL: no table (the mapper answers no) */
 	size_t size;
+	uid_t uid;      /* the euid the table was opened for */
+	dev_t dev;      /* the shared file mapped (path[0] != '\0') */
+	ino_t ino;
 	struct in_addr pool;
 	unsigned pool_len;
-	char path[512]; /* "" when the table is private to this process tree */
+	char path[512]; /* "" when the table is private to this process */
 	struct { struct in6_addr ipv6; uint32_t index; } recent[RECENT_ENTRIES];
 } store;
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void reset_init_lock_in_child(void)
+static void reset_store_lock_in_child(void)
 {
-	clat_lock_reset_in_child(&init_lock);
+	clat_lock_reset_in_child(&store_lock);
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(NULL, NULL, reset_init_lock_in_child);
+	pthread_atfork(NULL, NULL, reset_store_lock_in_child);
 }
 
 static int64_t now_seconds(void)
@@ -97,7 +99,7 @@ static void choose_pool(void)
 /* The table file for this user and pool, or false for a private table:
  * CLAT_CACHE_DIR (tests), /run/libclat for root, $XDG_RUNTIME_DIR/libclat,
  * ~/.cache/libclat. The name carries the format version, the word size
- * (the lock's layout differs) and the pool. */
+ * and the pool. */
 static bool table_path(char *out, size_t len)
 {
 	const struct clat_settings *s = clat_settings();
@@ -125,17 +127,36 @@ static bool table_path(char *out, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
-static bool init_lock_in(struct clat_map_header *map)
+/* The table's lock: an open-file-description lock on the whole file. The
+ * kernel drops it when its holder's descriptor goes (exit, kill), so a
+ * dead holder never stalls anyone, and no byte of it lives in the shared
+ * memory where another process could corrupt it. Bounded: a live holder
+ * stuck for LOCK_WAIT_MS leaves the mapper off for this call. */
+static bool lock_file(int fd)
 {
-	pthread_mutexattr_t attr;
-	pthread_mutex_t *lock = (pthread_mutex_t *)(void *)map->lock;
-	if (pthread_mutexattr_init(&attr) != 0)
-		return false;
-	bool ok = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) == 0 &&
-		  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) == 0 &&
-		  pthread_mutex_init(lock, &attr) == 0;
-	pthread_mutexattr_destroy(&attr);
-	return ok;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	for (int waited = 0; waited <= LOCK_WAIT_MS; waited++) {
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return true;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			break;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	static bool warned; /* once per process; later ones go to the debug log */
+	if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+		clat_log_warning("address mapper: table lock unavailable (%s)", strerror(errno));
+	else
+		clat_log("address mapper: table lock unavailable (%s)", strerror(errno));
+	return false;
+}
+
+/* Explicitly: a descriptor that was mmap'ed lives on in the mapping, and
+ * its lock with it, after close(). */
+static void unlock_file(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	fcntl(fd, F_OFD_SETLK, &fl);
 }
 
 static bool all_zero(const void *mem, size_t len)
@@ -148,12 +169,14 @@ static bool all_zero(const void *mem, size_t len)
 }
 
 /* Maps the shared file; false (logged once) when it cannot be trusted or
- * used. Only a file of ours, not open to others, is used. */
+ * used. Only a file of ours, not open to others, is used. Its blocks are
+ * allocated (posix_fallocate) before it is mapped: a store into a hole of
+ * a full filesystem would be SIGBUS. */
 static bool open_shared(void)
 {
 	if (!table_path(store.path, sizeof(store.path)))
 		return false;
-	int fd = clat_sys_open(store.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = clat_sys_open(store.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		clat_log("address mapper: cannot open %s: %s; using a private table", store.path,
 			 strerror(errno));
@@ -161,8 +184,9 @@ static bool open_shared(void)
 	}
 	struct stat st;
 	void *mem = MAP_FAILED;
-	bool ok = false;
-	if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0)
+	bool ok = false, locked = lock_file(fd);
+	int err;
+	if (!locked || fstat(fd, &st) != 0)
 		goto out;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		clat_log_warning("address mapper: %s ignored: owned by uid %u with mode %03o "
@@ -170,11 +194,14 @@ static bool open_shared(void)
 				 (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
-	if (st.st_size == 0 && ftruncate(fd, (off_t)store.size) != 0)
-		goto out;
 	if (st.st_size != 0 && (size_t)st.st_size != store.size) {
 		clat_log_warning("address mapper: %s ignored: unexpected size %lld", store.path,
 				 (long long)st.st_size);
+		goto out;
+	}
+	if ((err = posix_fallocate(fd, 0, (off_t)store.size)) != 0) {
+		clat_log_warning("address mapper: %s: cannot allocate %zu bytes (%s); using a "
+				 "private table", store.path, store.size, strerror(err));
 		goto out;
 	}
 	mem = mmap(NULL, store.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -189,80 +216,130 @@ static bool open_shared(void)
 			goto out;
 		}
 		clat_map_init(mem, store.pool, store.pool_len);
-		if (!init_lock_in(mem))
-			goto out;
 	}
 	store.map = mem;
+	store.dev = st.st_dev;
+	store.ino = st.st_ino;
 	ok = true;
 out:
 	if (!ok && mem != MAP_FAILED)
 		munmap(mem, store.size);
-	flock(fd, LOCK_UN);
+	if (locked)
+		unlock_file(fd);
 	clat_sys_close(fd);
 	return ok;
 }
 
+/* A table of this process alone (copied, not shared, by fork): for secure
+ * mode and whenever the file cannot be used. */
 static bool open_private(void)
 {
-	void *mem = mmap(NULL, store.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	void *mem = mmap(NULL, store.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 	if (mem == MAP_FAILED)
 		return false;
 	clat_map_init(mem, store.pool, store.pool_len);
-	if (!init_lock_in(mem)) {
-		munmap(mem, store.size);
-		return false;
-	}
 	store.map = mem;
 	store.path[0] = '\0';
 	return true;
 }
 
-static bool ready(void)
+static void open_table(void)
 {
-	if (__atomic_load_n(&store.ready, __ATOMIC_ACQUIRE))
-		return true;
-	if (!clat_addrmap_enabled())
-		return false;
+	int saved_errno = errno;
+	store.uid = geteuid();
+	memset(store.recent, 0, sizeof(store.recent));
+	if (!open_shared() && !open_private())
+		clat_log_warning("address mapper: no table (%s); names with only IPv6 "
+				 "addresses stay unreachable for IPv4", strerror(errno));
+	errno = saved_errno;
+}
+
+/* The credentials changed since the shared table was opened (a daemon
+ * dropped root, a setuid helper switched users): write access to the old
+ * user's table must not outlive them, so it is unmapped and the current
+ * euid's own table opened. A private table is this process's alone and
+ * stays. */
+static void follow_credentials(void)
+{
+	uid_t now = geteuid();
+	if (store.map == NULL || store.path[0] == '\0' || now == store.uid)
+		return;
+	clat_log("address mapper: euid %u -> %u, %s released", (unsigned)store.uid,
+		 (unsigned)now, store.path);
+	munmap(store.map, store.size);
+	store.map = NULL;
+	open_table();
+}
+
+/* Takes store_lock (bounded, like the file lock: a signal handler calling
+ * in while its thread holds it must not hang) and sets the store up. */
+static bool lock_store(void)
+{
 	pthread_once(&atfork_once, register_atfork);
-	pthread_mutex_lock(&init_lock);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += LOCK_WAIT_MS / 1000;
+	if (pthread_mutex_timedlock(&store_lock, &deadline) != 0)
+		return false;
 	if (!store.tried) {
 		store.tried = true;
 		int saved_errno = errno;
 		choose_pool();
 		store.size = clat_map_table_size(store.pool_len);
-		if (open_shared() || open_private())
-			__atomic_store_n(&store.ready, true, __ATOMIC_RELEASE);
-		else
-			clat_log_warning("address mapper: no table (%s); names with only IPv6 "
-					 "addresses stay unreachable for IPv4", strerror(errno));
 		errno = saved_errno;
+		__atomic_store_n(&store.pool_ready, true, __ATOMIC_RELEASE);
+		open_table();
 	}
-	pthread_mutex_unlock(&init_lock);
-	return store.ready;
+	return true;
 }
 
-static bool lock_table(void)
+/* A mapper call's hold on the table: store_lock, the credentials checked,
+ * and for the shared table the file lock on a descriptor of this call's
+ * own (also the exclusion between threads), the file still the one mapped
+ * and at full size: a truncated table is never touched (SIGBUS), the
+ * mapper is off for the call instead. *fd is -1 for a private table. */
+static bool enter(int *fd)
 {
-	pthread_mutex_t *lock = (pthread_mutex_t *)(void *)store.map->lock;
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += LOCK_TIMEOUT_SECONDS;
-	int rc = pthread_mutex_timedlock(lock, &deadline);
-	if (rc == EOWNERDEAD) {
-		/* A process died holding it. Every update leaves the table
-		 * consistent slot by slot, so carry on. */
-		pthread_mutex_consistent(lock);
-		rc = 0;
+	*fd = -1;
+	if (!clat_addrmap_enabled() || !lock_store())
+		return false;
+	int saved_errno = errno;
+	follow_credentials();
+	bool ok = store.map != NULL;
+	if (ok && store.path[0] != '\0') {
+		struct stat st;
+		*fd = clat_sys_open(store.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
+		ok = *fd >= 0 && lock_file(*fd) && fstat(*fd, &st) == 0;
+		if (ok && (st.st_dev != store.dev || st.st_ino != store.ino ||
+			   st.st_size < (off_t)store.size)) {
+			static bool warned;
+			if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+				clat_log_warning("address mapper: %s was truncated or replaced; "
+						 "mapper off", store.path);
+			ok = false;
+		}
 	}
-	if (rc != 0)
-		clat_log_warning("address mapper: table lock unavailable (%s)", strerror(rc));
-	return rc == 0;
+	ok = ok && clat_map_valid(store.map, store.size, store.pool, store.pool_len);
+	if (!ok) {
+		if (*fd >= 0)
+			clat_sys_close(*fd);
+		*fd = -1;
+		pthread_mutex_unlock(&store_lock);
+	}
+	errno = saved_errno;
+	return ok;
 }
 
-static void unlock_table(void)
+static void leave(int fd)
 {
-	pthread_mutex_unlock((pthread_mutex_t *)(void *)store.map->lock);
+	int saved_errno = errno;
+	if (fd >= 0) {
+		unlock_file(fd);
+		clat_sys_close(fd);
+	}
+	pthread_mutex_unlock(&store_lock);
+	errno = saved_errno;
 }
 
 /* /proc/net/{tcp6,udp6} print each address as four 32-bit words in host
@@ -317,6 +394,17 @@ static struct clat_map_slot *find_ipv6_locked(const struct in6_addr *ipv6)
 	return slot;
 }
 
+/* The slot index of a pool address (not its network or broadcast
+ * address), from the pool alone: no access to the table. */
+static long pool_index(struct in_addr addr)
+{
+	uint32_t offset = ntohl(addr.s_addr) - ntohl(store.pool.s_addr);
+	uint32_t count = 1u << (32 - store.pool_len);
+	if (!inside(addr, store.pool, store.pool_len) || offset == 0 || offset >= count - 1)
+		return -1;
+	return (long)offset;
+}
+
 bool clat_addrmap_in_pool(struct in_addr addr)
 {
 	if (!clat_addrmap_enabled())
@@ -328,15 +416,20 @@ bool clat_addrmap_in_pool(struct in_addr addr)
 	if (!inside(addr, c->map_pool, c->map_pool_len) &&
 	    (c->map_pool_explicit || !inside(addr, alt, CLAT_ALTERNATE_MAP_POOL_LEN)))
 		return false;
-	return ready() && inside(addr, store.pool, store.pool_len) &&
-	       clat_map_index(store.map, addr) >= 0;
+	if (!__atomic_load_n(&store.pool_ready, __ATOMIC_ACQUIRE)) {
+		if (!lock_store())
+			return false;
+		pthread_mutex_unlock(&store_lock);
+	}
+	return pool_index(addr) >= 0;
 }
 
 bool clat_addrmap_to_ipv6(struct in_addr addr, struct in6_addr *out)
 {
-	if (!clat_addrmap_in_pool(addr) || !lock_table())
+	int fd;
+	if (!clat_addrmap_in_pool(addr) || !enter(&fd))
 		return false;
-	struct clat_map_slot *slot = clat_map_slot(store.map, (uint32_t)clat_map_index(store.map, addr));
+	struct clat_map_slot *slot = clat_map_slot(store.map, (uint32_t)pool_index(addr));
 	bool found = slot->state == CLAT_MAP_USED;
 	if (found) {
 		*out = slot->ipv6;
@@ -344,15 +437,15 @@ bool clat_addrmap_to_ipv6(struct in_addr addr, struct in6_addr *out)
 		if (slot->last_used < now)
 			slot->last_used = now;
 	}
-	unlock_table();
+	leave(fd);
 	return found;
 }
 
 bool clat_addrmap_for_ipv6(const struct in6_addr *ipv6, bool allocate, const char *name,
 			   struct in_addr *out)
 {
-	int saved_errno = errno;
-	if (!ready() || !lock_table()) {
+	int saved_errno = errno, fd;
+	if (!enter(&fd)) {
 		errno = saved_errno;
 		return false;
 	}
@@ -386,7 +479,7 @@ bool clat_addrmap_for_ipv6(const struct in6_addr *ipv6, bool allocate, const cha
 			clat_log("address mapper: no address for %s (%s): %s", v6,
 				 name ? name : "-", clat_map_result_text(r));
 	}
-	unlock_table();
+	leave(fd);
 	errno = saved_errno;
 	return ok;
 }
@@ -394,23 +487,28 @@ bool clat_addrmap_for_ipv6(const struct in6_addr *ipv6, bool allocate, const cha
 bool clat_addrmap_reverse(struct in_addr addr, struct in6_addr *ipv6, char *name,
 			  size_t name_len)
 {
-	if (!clat_addrmap_in_pool(addr) || !lock_table())
+	int fd;
+	if (!clat_addrmap_in_pool(addr) || !enter(&fd))
 		return false;
-	struct clat_map_slot *slot = clat_map_slot(store.map, (uint32_t)clat_map_index(store.map, addr));
+	struct clat_map_slot *slot = clat_map_slot(store.map, (uint32_t)pool_index(addr));
 	bool found = slot->state == CLAT_MAP_USED;
 	if (found) {
 		*ipv6 = slot->ipv6;
 		snprintf(name, name_len, "%.*s", (int)sizeof(slot->name) - 1, slot->name);
 	}
-	unlock_table();
+	leave(fd);
 	return found;
 }
 
 void clat_addrmap_describe(char *path, size_t path_len, struct in_addr *pool,
 			   unsigned *pool_len)
 {
-	bool ok = ready();
-	snprintf(path, path_len, "%s", ok ? store.path : "");
+	bool ok = clat_addrmap_enabled() && lock_store();
+	if (ok)
+		follow_credentials();
+	snprintf(path, path_len, "%s", ok && store.map != NULL ? store.path : "");
 	*pool = ok ? store.pool : clat_settings()->config.map_pool;
 	*pool_len = ok ? store.pool_len : clat_settings()->config.map_pool_len;
+	if (ok)
+		pthread_mutex_unlock(&store_lock);
 }

@@ -1,9 +1,12 @@
 /* Where the RFC 6535 address mapper's table lives and how processes share
- * it: a file per user and pool, mapped MAP_SHARED and guarded by a robust
- * process-shared mutex inside it, so that mappings survive fork and exec
- * and a script that resolves in one process can connect in another.
+ * it: a file per user and pool, allocated, mapped MAP_SHARED and guarded by
+ * an open-file-description lock on the file, so that mappings survive fork
+ * and exec and a script that resolves in one process can connect in
+ * another. Every call checks that the euid is still the one the table was
+ * opened for (else the table is unmapped and the new user's opened) and
+ * that the file is still whole (else the mapper is off for the call).
  * Secure-mode processes (setuid) and any failure to use the file get a
- * table of their own (shared with their children only).
+ * table of their own, private to the process.
  *
  * Everything is lazy: nothing is opened or mapped until a lookup needs the
  * pool, and every function fails closed (returns false) when the mapper is

@@ -41,16 +41,16 @@ START_TEST(sizes_and_format)
 	size_t size = clat_map_table_size(20);
 	ck_assert(clat_map_valid(map, size, clat_test_v4("10.170.160.0"), 20));
 	ck_assert_mem_eq(map->magic, "CLATMAP1", 8);
-	ck_assert_uint_eq(map->version, 1);
+	ck_assert_uint_eq(map->version, 2);
 	ck_assert_uint_eq(map->slot_count, 4096);
 	/* Anything that does not describe exactly this pool is refused. */
 	ck_assert(!clat_map_valid(map, size - 1, clat_test_v4("10.170.160.0"), 20));
 	ck_assert(!clat_map_valid(map, size, clat_test_v4("10.170.176.0"), 20));
 	ck_assert(!clat_map_valid(map, size, clat_test_v4("10.170.160.0"), 21));
 	ck_assert(!clat_map_valid(map, 10, clat_test_v4("10.170.160.0"), 20));
-	map->version = 2;
+	map->version = 1; /* another version of the format */
 	ck_assert(!clat_map_valid(map, size, clat_test_v4("10.170.160.0"), 20));
-	map->version = 1;
+	map->version = 2;
 	map->slot_size++;
 	ck_assert(!clat_map_valid(map, size, clat_test_v4("10.170.160.0"), 20));
 	map->slot_size--;
