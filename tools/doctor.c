@@ -16,6 +16,7 @@
 #include "core/policy.h"
 #include "core/sockaddr.h"
 #include "discover/dns64_query.h"
+#include "discover/cache_file.h"
 
 #define CONNECT_TIMEOUT_MS 3000
 
@@ -183,6 +184,9 @@ int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const
 	step(&v, kernel.usable, "supervisor", "%s", kernel.usable ?
 	     "Go and static programs get the seccomp supervisor (--supervise=auto)" : kernel.why);
 	struct clat_prefix answered;
+	char why[PATH_MAX + 200];
+	bool cache_dir_ok = clat_cache_system_dir_ok(why, sizeof(why));
+	step(&v, cache_dir_ok, "prefix cache dir", "%s", why);
 	clatrun_find_prefix(cfg, config_path, NULL, false, &p);
 	bool dns64 = check_dns64(&v, &p.net, &answered);
 	char network[CLAT_NETID_TEXT];

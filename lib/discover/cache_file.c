@@ -1,10 +1,13 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sys/sysfile.h"
@@ -44,14 +47,17 @@ void clat_cache_locate(bool secure, struct clat_cache_places *out)
 		return;
 	}
 	add_read(out, CLAT_SYSTEM_CACHE_DIR "/" CLAT_CACHE_FILE, true);
+	/* Secure mode writes no cache: not the system one on a caller's
+	 * behalf (its limits, umask and timing are the caller's), nor the
+	 * caller's own. Root's clatrun --refresh and the package do. */
+	if (secure)
+		return;
 	if (geteuid() == 0) {
 		snprintf(out->write, sizeof(out->write), "%s",
 			 CLAT_SYSTEM_CACHE_DIR "/" CLAT_CACHE_FILE);
 		out->write_system = true;
 		return;
 	}
-	if (secure)
-		return; /* a setuid program writes no cache on its user's behalf */
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	if (xdg != NULL && xdg[0] == '/')
 		snprintf(path, sizeof(path), "%s/libclat/%s", xdg, CLAT_CACHE_FILE);
@@ -119,17 +125,75 @@ enum clat_cache_state clat_cache_read(const char *path, bool system, int64_t now
 	return state;
 }
 
+bool clat_cache_system_dir_ok(char *why, size_t whylen)
+{
+	struct stat st;
+	if (lstat(CLAT_SYSTEM_CACHE_DIR, &st) != 0) {
+		snprintf(why, whylen, "%s: %s", CLAT_SYSTEM_CACHE_DIR, strerror(errno));
+		return errno == ENOENT;
+	}
+	if (S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 07777) == 0755) {
+		snprintf(why, whylen, "%s: root's, mode 755", CLAT_SYSTEM_CACHE_DIR);
+		return true;
+	}
+	snprintf(why, whylen, "%s is %s of uid %u with mode %03o; it must be root's directory "
+		 "with mode 755, or other users ignore the cache (root's clatrun --refresh "
+		 "repairs it)", CLAT_SYSTEM_CACHE_DIR, S_ISDIR(st.st_mode) ? "a directory" :
+		 "not a directory", (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return false;
+}
+
+/* The cache directory with exactly its mode whatever the umask: mkdir, then
+ * chmod. A system directory root finds with another mode (made under a
+ * caller's umask by an older libclat, or changed by hand) is repaired. */
 static bool make_dir(const char *path, bool system)
 {
 	char dir[PATH_MAX], parent[PATH_MAX];
+	mode_t mode = system ? 0755 : 0700;
+	struct stat st;
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *d = dirname(dir);
-	if (mkdir(d, system ? 0755 : 0700) == 0 || errno == EEXIST)
-		return true;
+	if (mkdir(d, mode) == 0)
+		return chmod(d, mode) == 0;
+	if (errno == EEXIST) {
+		if (!system)
+			return true;
+		if (lstat(d, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+			return false;
+		return (st.st_mode & 07777) == mode || chmod(d, mode) == 0;
+	}
 	if (errno != ENOENT || system)
 		return false;
 	snprintf(parent, sizeof(parent), "%s", d); /* ~/.cache may not exist yet */
-	return make_dir(parent, false) && (mkdir(d, 0700) == 0 || errno == EEXIST);
+	return make_dir(parent, false) && (mkdir(d, mode) == 0 || errno == EEXIST);
+}
+
+/* Temporary files of writers that were killed before their rename (a
+ * SIGKILL, a crash) are removed by the next writer: this user's
+ * CLAT_CACHE_FILE.XXXXXX files older than a minute. */
+static void remove_stale_temporaries(const char *path)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	const char *d = dirname(dir);
+	DIR *dp = opendir(d);
+	if (dp == NULL)
+		return;
+	time_t now = time(NULL);
+	size_t base = strlen(CLAT_CACHE_FILE ".");
+	unsigned seen = 0;
+	struct dirent *e;
+	while ((e = readdir(dp)) != NULL && ++seen < 10000) {
+		struct stat st;
+		if (strncmp(e->d_name, CLAT_CACHE_FILE ".", base) != 0 ||
+		    strlen(e->d_name) != base + 6)
+			continue;
+		snprintf(tmp, sizeof(tmp), "%s/%s", d, e->d_name);
+		if (lstat(tmp, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    st.st_mtime < now - 60)
+			unlink(tmp);
+	}
+	closedir(dp);
 }
 
 bool clat_cache_write(const char *path, bool system, const struct clat_cache_entry *entry,
@@ -142,6 +206,16 @@ bool clat_cache_write(const char *path, bool system, const struct clat_cache_ent
 			 len == 0 ? "entry too large" : strerror(errno));
 		return false;
 	}
+	/* A line over RLIMIT_FSIZE is SIGXFSZ: the writer would die and
+	 * leave its temporary file behind. */
+	struct rlimit fsize;
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+	    fsize.rlim_cur < len) {
+		snprintf(why, whylen, "cannot write %s: file size limit %llu", path,
+			 (unsigned long long)fsize.rlim_cur);
+		return false;
+	}
+	remove_stale_temporaries(path);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {

@@ -33,7 +33,8 @@ struct clat_cache_places {
 
 /* CLAT_CACHE_DIR/prefix when set (ignored in secure mode); otherwise the
  * system cache, then (not for root) the user's
- * ${XDG_CACHE_HOME:-$HOME/.cache}/libclat/prefix. */
+ * ${XDG_CACHE_HOME:-$HOME/.cache}/libclat/prefix. A secure-mode process
+ * writes none (write is ""). */
 void clat_cache_locate(bool secure, struct clat_cache_places *out);
 
 /* Reads one cache file. Trust (why is filled for UNTRUSTED/INVALID): a
@@ -43,8 +44,15 @@ void clat_cache_locate(bool secure, struct clat_cache_places *out);
 enum clat_cache_state clat_cache_read(const char *path, bool system, int64_t now,
 				      struct clat_cache_entry *out, char *why, size_t whylen);
 /* Replaces the file atomically (temporary file, rename), creating the
- * directory (0755 system, 0700 user). False with why on failure. */
+ * directory (0755 system, 0700 user, whatever the umask; root repairs the
+ * mode of an existing system directory) and removing temporary files
+ * earlier writers left. Nothing is written when the file size limit is
+ * below the entry. False with why on failure. */
 bool clat_cache_write(const char *path, bool system, const struct clat_cache_entry *entry,
 		      char *why, size_t whylen);
+
+/* Whether the system cache directory is root's with mode 755 (absent is
+ * fine: made on first write); why says what was found. For --doctor. */
+bool clat_cache_system_dir_ok(char *why, size_t whylen);
 
 #endif

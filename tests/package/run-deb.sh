@@ -132,6 +132,13 @@ else cp "$WORK/contents" "$OUT"; notok "the .deb holds every file in its place" 
 dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./usr/share/doc/libclat/copyright >"$WORK/copyright" 2>/dev/null
 grep -qx 'License: MIT' "$WORK/copyright" && ok "the .deb's copyright file states the MIT license" ||
 	notok "the .deb's copyright file states the MIT license" "$(head -n 8 "$WORK/copyright")"
+# The system prefix cache's directory comes with the package, root's and
+# 755 whatever the umask of the first program that would have made it.
+if dpkg-deb -c "$DEB" | grep -qE '^drwxr-xr-x root/root .* \./var/cache/libclat/$'; then
+	ok "the .deb makes /var/cache/libclat, root's, mode 755"
+else
+	notok "the .deb makes /var/cache/libclat, root's, mode 755" "$(dpkg-deb -c "$DEB" | grep cache)"
+fi
 bad=$(grep -E '^/etc/|\.la$|^/usr/local/' "$WORK/contents")
 [ -z "$bad" ] && ok "nothing in /etc or /usr/local, no .la file" || notok "nothing in /etc or /usr/local, no .la file" "$bad"
 dpkg-deb -e "$DEB" "$WORK/control"
