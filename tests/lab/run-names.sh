@@ -217,8 +217,8 @@ expect "5 --map-pool=10.0.0.1/8 is refused (exit 2)" 2 'map-pool: must be an IPv
 SKIP_WHY=
 ls -l "$CLAT_CACHE_DIR" >"$OUT" 2>&1; RC=$?
 expect "5 the table is one file of this user's, mode 600, per pool" 0 \
-	'^-rw------- .* root .* addrmap-v1-64-uid0-10\.170\.160\.0_20$' \
-	'addrmap-v1-64-uid0-100\.64\.7\.0_24$'
+	'^-rw------- .* root .* addrmap-v2-64-uid0-10\.170\.160\.0_20$' \
+	'addrmap-v2-64-uid0-100\.64\.7\.0_24$'
 
 # ---- 6: many names, many processes and threads at once -------------------------------------
 # 100 IPv6-only names in the client's /etc/hosts (ip netns exec mounts it), so
