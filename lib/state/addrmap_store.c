@@ -136,7 +136,7 @@ static bool lock_file(int fd)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	for (int waited = 0; waited <= LOCK_WAIT_MS; waited++) {
-		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		if (clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl) == 0)
 			return true;
 		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			break;
@@ -156,7 +156,7 @@ static bool lock_file(int fd)
 static void unlock_file(int fd)
 {
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
-	fcntl(fd, F_OFD_SETLK, &fl);
+	clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl);
 }
 
 static bool all_zero(const void *mem, size_t len)

@@ -36,4 +36,10 @@ static inline ssize_t clat_sys_write(int fd, const void *buf, size_t len)
 	return (ssize_t)syscall(SYS_write, fd, buf, len);
 }
 
+/* F_OFD_SETLK and friends: fcntl is a hooked name (F_DUPFD copies records). */
+static inline int clat_sys_fcntl_lock(int fd, int cmd, struct flock *lock)
+{
+	return (int)syscall(SYS_fcntl, fd, cmd, lock);
+}
+
 #endif
