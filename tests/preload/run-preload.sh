@@ -60,6 +60,7 @@ fi
 
 : "${TESTS_BUILDDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${CLAT_LIB:=$TESTS_BUILDDIR/../lib/.libs/libclat.so}"
+: "${CLATRUN:=$TESTS_BUILDDIR/../tools/clatrun}"
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 B=$TESTS_BUILDDIR/preload
 TMO=15
@@ -111,6 +112,7 @@ SERVER_PID=""
 cleanup() {
 	trap '' INT TERM HUP    # a second signal must not cut the cleanup short
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	[ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	if [ "${CLAT_PRELOAD_KEEP:-0}" = 1 ]; then
 		echo "# scratch directory kept: $TMP"
@@ -234,6 +236,35 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 [ $ready = 1 ] || cannot_run "t_server did not start: $(cat "$TMP/server.stderr")"
+# A DNS64 on 127.0.0.1:53 in the namespace, for the cases that need
+# discovery to succeed: every AAAA query for ipv4only.arpa is answered with
+# 192.0.0.170 and .171 under $NSP (RFC 7050 s2), anything else NXDOMAIN.
+DNS_PID=""
+start_dns64() {
+	ip netns exec "$NS" python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("ready", flush=True)
+wka = [socket.inet_pton(socket.AF_INET6, sys.argv[1] + w) for w in ("c000:aa", "c000:ab")]
+while True:
+    q, peer = s.recvfrom(512)
+    end = 12
+    while end < len(q) and q[end] != 0:
+        end += q[end] + 1
+    qtype = struct.unpack("!H", q[end + 1:end + 3])[0] if end + 3 <= len(q) else 0
+    name = q[12:end + 1].lower()
+    question = q[12:end + 5]
+    if name == b"\x08ipv4only\x04arpa\x00" and qtype == 28:
+        answers = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 28, 1, 600, 16) + a for a in wka)
+        s.sendto(q[:2] + struct.pack("!HHHHH", 0x8180, 1, 2, 0, 0) + question + answers, peer)
+    else:
+        s.sendto(q[:2] + struct.pack("!HHHHH", 0x8183, 1, 0, 0, 0) + question, peer)
+' "${NSP%/96}" >"$TMP/dns64.out" 2>&1 &
+	DNS_PID=$!
+	for _ in $(seq 1 100); do grep -q ready "$TMP/dns64.out" 2>/dev/null && return; sleep 0.1; done
+}
+stop_dns64() { [ -n "$DNS_PID" ] && kill "$DNS_PID" 2>/dev/null; wait "$DNS_PID" 2>/dev/null; DNS_PID=""; }
 log_mark() { wc -l <"$SLOG"; }
 log_since() { tail -n +$(($1 + 1)) "$SLOG"; }
 echo "# namespace $NS: IPv4 unrouted; $SYN ($DST under $NSP) and $ATK_SYN ($DST under $ATK) on lo"
@@ -247,19 +278,21 @@ echo "# namespace $NS: IPv4 unrouted; $SYN ($DST under $NSP) and $ATK_SYN ($DST 
 #               "none": an empty placeholder)
 #   -s FILE     installed as the system cache /var/cache/libclat/prefix
 #   -m MODE     ... with this mode (default 644)
+#   -d MODE     /var/cache/libclat exists beforehand with this mode
 #   -U          run as uid/gid 65534 with no groups (setpriv)
 # Runs COMMAND with only PATH, HOME=/, LC_ALL=C and the given variables in
 # the test namespace; stdout in $OUT, stderr in $ERR, exit status in $RC,
 # this run's scratch directory in $R.
 OUT=""; ERR=""; RC=0; R=""; RUNS=0
 xrun() {
-	local preload=() cnf=$TMP/conf/fleet.conf cache="" cmode=644 user=() vars=()
+	local preload=() cnf=$TMP/conf/fleet.conf cache="" cmode=644 dmode="" user=() vars=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-p) preload+=("$2"); shift 2 ;;
 		-c) cnf=$2; shift 2 ;;
 		-s) cache=$2; shift 2 ;;
 		-m) cmode=$2; shift 2 ;;
+		-d) dmode=$2; shift 2 ;;
 		-U) user=(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --); shift ;;
 		--) shift; break ;;
 		*=*) vars+=("$1"); shift ;;
@@ -283,6 +316,10 @@ xrun() {
 	if [ ${#preload[@]} -gt 0 ]; then
 		printf '%s\n' "${preload[@]}" >"$R/ld.so.preload"
 		chmod 644 "$R/ld.so.preload"
+	fi
+	if [ -n "$dmode" ]; then
+		mkdir -p "$R/varcache/libclat"
+		chmod "$dmode" "$R/varcache/libclat"
 	fi
 	if [ -n "$cache" ]; then
 		mkdir -p "$R/varcache/libclat"
@@ -472,8 +509,8 @@ if section secure "2. secure mode: setuid/setgid/file-capability programs run by
 		xrun "${P[@]}" CLAT_PREFIX=$ATK "$SUID" tcp
 		check "setuid probe: runs as euid 0 for uid $NOBODY, AT_SECURE, libclat loaded from ld.so.preload" \
 			eval "has '^ids ruid=$NOBODY euid=0 ' && probe_was 1"
-		check "setuid probe: received CLAT_PREFIX=$ATK (the loader keeps it)" \
-			has "^env CLAT_PREFIX=$ATK\$"
+		check "setuid probe: libclat took CLAT_PREFIX out of its environment (as the loader does LD_*)" \
+			has "^env CLAT_PREFIX unset\$"
 
 		mark; xrun "${P[@]}" CLAT_PREFIX=$ATK "$SUID" tcp
 		check "setuid: CLAT_PREFIX=$ATK ignored, the config file's $NSP used" \
@@ -507,7 +544,7 @@ if section secure "2. secure mode: setuid/setgid/file-capability programs run by
 
 		mark; xrun "${P[@]}" CLAT_CONFIG="$TMP/user/evil.conf" "$SUID" tcp
 		check "setuid: CLAT_CONFIG=<a config of uid $NOBODY naming $ATK> ignored" \
-			eval "has '^env CLAT_CONFIG=' && probe_was 1 && probe_reached $SYN && server_saw tcp 1 $SYN"
+			eval "has '^env CLAT_CONFIG unset' && probe_was 1 && probe_reached $SYN && server_saw tcp 1 $SYN"
 		mark; xrun "${P[@]}" CLAT_CONFIG="$TMP/user/evil.conf" "$PLAIN" tcp
 		check "not setuid: that CLAT_CONFIG is honoured (reaches $ATK_SYN)" \
 			eval "probe_was 0 && probe_reached $ATK_SYN"
@@ -515,7 +552,7 @@ if section secure "2. secure mode: setuid/setgid/file-capability programs run by
 		rm -f "$TMP/out/suid-debug.log" "$TMP/out/plain-debug.log"
 		xrun "${P[@]}" CLAT_DEBUG="$TMP/out/suid-debug.log" "$SUID" tcp
 		check "setuid: CLAT_DEBUG=<a file> ignored: not created, program works" \
-			eval "probe_was 1 && has '^env CLAT_DEBUG=' && probe_reached $SYN && \
+			eval "probe_was 1 && has '^env CLAT_DEBUG unset' && probe_reached $SYN && \
 			      [ ! -e '$TMP/out/suid-debug.log' ]"
 		xrun "${P[@]}" CLAT_DEBUG=1 "$SUID" tcp
 		check "setuid: CLAT_DEBUG=1 ignored: nothing on stderr" \
@@ -547,7 +584,7 @@ if section secure "2. secure mode: setuid/setgid/file-capability programs run by
 		mark; xrun "${P[@]}" -c "$TMP/conf/noprefix.conf" \
 			CLAT_DISCOVERED="$ATK $FUTURE dns64" "$SUID" tcp
 		check "setuid: CLAT_DISCOVERED=$ATK ignored (no prefix: ENETUNREACH)" \
-			eval "probe_was 1 && has '^env CLAT_DISCOVERED=' && probe_unreach && nothing_reached"
+			eval "probe_was 1 && has '^env CLAT_DISCOVERED unset' && probe_unreach && nothing_reached"
 		mark; xrun "${P[@]}" -c "$TMP/conf/noprefix.conf" \
 			CLAT_DISCOVERED="$ATK $FUTURE dns64" "$PLAIN" tcp
 		check "not setuid: that CLAT_DISCOVERED is honoured (reaches $ATK_SYN)" \
@@ -576,6 +613,60 @@ if section secure "2. secure mode: setuid/setgid/file-capability programs run by
 		mark; xrun -U LD_PRELOAD="$LIBCLAT" CLAT_PREFIX=$NSP "$SUID" tcp
 		check "setuid with LD_PRELOAD only: the loader ignores it (not loaded, ENETUNREACH)" \
 			eval "has '^libclat-copies 0\$' && probe_unreach && nothing_reached"
+		check "... and without libclat the setuid program keeps CLAT_PREFIX (what libclat removes)" \
+			has "^env CLAT_PREFIX=$NSP\$"
+
+		# A setuid helper that keeps the caller's environment (su without
+		# "-") and starts a root child, which is not in secure mode.
+		rm -f "$TMP/out/child-debug.log"
+		mark; xrun "${P[@]}" CLAT_PREFIX=$ATK CLAT_CONFIG="$TMP/user/evil.conf" \
+			CLAT_DEBUG="$TMP/out/child-debug.log" "$SUID" suexec "$PLAIN" tcp
+		check "setuid helper keeping the environment: its root child gets no CLAT_* variable" \
+			eval "has '^ids ruid=0 euid=0 .* secure=0\$' && has '^env CLAT_PREFIX unset' && \
+			      has '^env CLAT_CONFIG unset' && has '^env CLAT_DEBUG unset'"
+		check "... the root child connects through /etc/clat.conf's $NSP, not the caller's $ATK" \
+			eval "probe_reached $SYN && server_saw tcp 1 $SYN"
+		check "... and no CLAT_DEBUG file of the caller's naming is created as root" \
+			test ! -e "$TMP/out/child-debug.log"
+		xrun -U CLAT_PREFIX=$ATK "$SUID" suexec "$PLAIN" info
+		check "control, without libclat: the helper does hand CLAT_PREFIX to its root child" \
+			eval "has '^ids ruid=0 euid=0 .* secure=0\$' && has '^env CLAT_PREFIX=$ATK\$'"
+
+		# The system prefix cache: a DNS64 in the namespace answers for
+		# these cases only, so discovery succeeds and a writer would write.
+		start_dns64
+		D=(-c "$TMP/conf/discover.conf")
+		cache_files() { ls -A "$R/varcache/libclat" 2>/dev/null; }
+		mark; xrun "${P[@]}" "${D[@]}" "$SUID" tcp
+		check "setuid, discovery from the DNS64: translated through $NSP" \
+			eval "probe_was 1 && probe_reached $SYN"
+		check "... and the secure-mode process wrote no system cache" \
+			eval "[ -z \"\$(cache_files)\" ]"
+		mark; xrun -p "$LIBCLAT" "${D[@]}" "$PLAIN" tcp
+		check "control: root, not setuid, writes the system cache after discovery" \
+			eval "probe_reached $SYN && grep -q '^prefix $NSP\$' '$R/varcache/libclat/prefix'"
+		# (stdout through a pipe: the probe's own output file would be
+		# SIGXFSZ at the first line.)
+		mark; xrun "${P[@]}" "${D[@]}" bash -o pipefail -c "prlimit --fsize=0 '$SUID' tcp | cat"
+		check "setuid under prlimit --fsize=0: translated, no prefix.XXXXXX left" \
+			eval "probe_reached $SYN && [ -z \"\$(cache_files)\" ]"
+		mark; xrun -p "$LIBCLAT" "${D[@]}" bash -o pipefail -c "prlimit --fsize=0 '$PLAIN' tcp | cat"
+		check "root under prlimit --fsize=0: no SIGXFSZ, translated, no cache or temporary file" \
+			eval "probe_reached $SYN && [ -z \"\$(cache_files)\" ]"
+		mark; xrun "${P[@]}" "${D[@]}" sh -c "umask 777; exec '$SUID' tcp"
+		check "setuid under umask 777: translated, /var/cache/libclat not created" \
+			eval "probe_reached $SYN && [ ! -e '$R/varcache/libclat' ]"
+		mark; xrun -p "$LIBCLAT" "${D[@]}" sh -c "umask 777; exec '$PLAIN' tcp"
+		check "root under umask 777: /var/cache/libclat made with mode 755, the cache 644" \
+			eval "probe_reached $SYN && [ \"\$(stat -c %a '$R/varcache/libclat')\" = 755 ] && \
+			      [ \"\$(stat -c %a '$R/varcache/libclat/prefix')\" = 644 ]"
+		mark; xrun -p "$LIBCLAT" -d 000 "${D[@]}" "$PLAIN" tcp
+		check "root repairs a d--------- /var/cache/libclat to 755 when it writes" \
+			eval "probe_reached $SYN && [ \"\$(stat -c %a '$R/varcache/libclat')\" = 755 ]"
+		xrun -d 000 "$CLATRUN" --doctor
+		check "clatrun --doctor reports a /var/cache/libclat with mode 000" \
+			eval "grep -q 'FAIL.*prefix cache dir.*mode 000' '$OUT'"
+		stop_dns64
 	fi
 fi
 
