@@ -145,9 +145,10 @@ static int drop(const char *name, const char *attack_text)
 		printf("table-mapping %s\n", writable ? "rw" : "ro");
 		if (writable) {
 			/* What unprivileged code could do with a writable mapping. */
+			const struct clat_map_header *map = (const void *)now_start;
 			uint32_t index = ntohl(addr.s_addr) & ((1u << 12) - 1);
-			unsigned char *slot = (unsigned char *)now_start + sizeof(struct clat_map_header) +
-					      index * sizeof(struct clat_map_slot);
+			unsigned char *slot = (unsigned char *)now_start + map->header_size +
+					      index * map->slot_size;
 			memcpy(slot + offsetof(struct clat_map_slot, ipv6), &attack, sizeof(attack));
 			printf("attack wrote %s into slot %u\n", attack_text, (unsigned)index);
 		} else {
