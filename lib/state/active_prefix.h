@@ -24,7 +24,7 @@ void clat_known_prefixes(struct clat_prefix_set *out);
  * prefix) met a path error: looks the prefix up again, skipping the cache,
  * at most once per HEAL_INTERVAL_SECONDS per process. True when the first
  * prefix is now another one (then the call may be retried). Never for an
- * explicit prefix (rfc-requirements "Decisions": explicit > discovered). */
+ * explicit prefix (docs/requirements.md, Decisions: explicit > discovered). */
 bool clat_prefix_heal(const struct in6_addr *failed);
 /* True for the first caller after a discovered prefix was taken into use
  * (from the cache, clatrun or a query), false after: that caller may watch
