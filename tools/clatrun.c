@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "preload_admin.h"
 #include "supervise/supervise.h"
+#include "service_admin.h"
 #include "sys/config_file.h"
 
 #define EXIT_CANNOT_RUN 126
@@ -36,6 +37,8 @@ struct options {
 	unsigned wait_pref64;     /* seconds, 0: do not wait */
 	int preload;              /* 1: --install-preload, -1: --uninstall-preload */
 	const char *preload_library; /* their =LIBRARY, NULL: the installed one */
+	int service;              /* 1: --enable-service, -1: --disable-service */
+	const char *service_unit;
 	/* Settings given on the command line, as text, passed on as CLAT_*. */
 	const char *prefix, *mode, *local_ipv4, *private_wkp, *map_pool, *inbound;
 	enum clatrun_supervise supervise;
@@ -87,6 +90,9 @@ static void usage(FILE *out)
 		"                            /etc/ld.so.preload, so every program loads it\n"
 		"      --uninstall-preload[=LIBRARY]\n"
 		"                            remove it from /etc/ld.so.preload again\n"
+		"      --enable-service=UNIT one systemd service loads libclat (root): a\n"
+		"                            drop-in in /etc/systemd/system/UNIT.d/\n"
+		"      --disable-service=UNIT remove that drop-in again\n"
 		"  -h, --help                show this help and exit\n"
 		"  -V, --version             show the version and exit\n"
 		"\n"
@@ -121,7 +127,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 {
 	enum { OPT_LOCAL_IPV4 = 256, OPT_PRIVATE_WKP, OPT_STATUS, OPT_JSON, OPT_REFRESH,
 	       OPT_WAIT_PREF64, OPT_DOCTOR, OPT_MAP_POOL, OPT_INBOUND,
-	       OPT_INSTALL_PRELOAD, OPT_UNINSTALL_PRELOAD, OPT_SUPERVISE };
+	       OPT_INSTALL_PRELOAD, OPT_UNINSTALL_PRELOAD, OPT_SUPERVISE, OPT_ENABLE_SERVICE,
+	       OPT_DISABLE_SERVICE };
 	static const struct option longopts[] = {
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -139,6 +146,8 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "doctor", no_argument, NULL, OPT_DOCTOR },
 		{ "install-preload", optional_argument, NULL, OPT_INSTALL_PRELOAD },
 		{ "uninstall-preload", optional_argument, NULL, OPT_UNINSTALL_PRELOAD },
+		{ "enable-service", required_argument, NULL, OPT_ENABLE_SERVICE },
+		{ "disable-service", required_argument, NULL, OPT_DISABLE_SERVICE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -170,6 +179,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
 			opt->preload = c == OPT_INSTALL_PRELOAD ? 1 : -1;
 			opt->preload_library = optarg;
 			break;
+		case OPT_ENABLE_SERVICE:
+		case OPT_DISABLE_SERVICE:
+			if (opt->service != 0)
+				die_usage("%s", "one --enable-service or --disable-service at a time");
+			opt->service = c == OPT_ENABLE_SERVICE ? 1 : -1;
+			opt->service_unit = optarg;
+			break;
 		case 'h': usage(stdout); exit(EXIT_SUCCESS);
 		case 'V': printf("clatrun (libclat) %s\n", PACKAGE_VERSION); exit(EXIT_SUCCESS);
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]); break;
@@ -180,12 +196,17 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		die_usage("%s", "--json goes with --status");
 	if (opt->status + opt->doctor > 1)
 		die_usage("%s", "--status and --doctor do not go together");
-	if (optind >= argc && !opt->status && !opt->doctor && !opt->refresh && !opt->preload)
+	if (optind >= argc && !opt->status && !opt->doctor && !opt->refresh && !opt->preload &&
+	    !opt->service)
 		die_usage("%s", "no program given");
 	if (optind < argc && opt->preload)
 		die_usage("%s", "--install-preload and --uninstall-preload take no program");
 	if (opt->status && argc - optind > 1)
 		die_usage("--status takes at most one PROGRAM ('%s')", argv[optind + 1]);
+	if (optind < argc && opt->service)
+		die_usage("%s", "--enable-service and --disable-service take no program");
+	if (opt->service && (opt->preload || opt->status || opt->doctor || opt->refresh))
+		die_usage("%s", "--enable-service and --disable-service go alone");
 	if (opt->doctor && argc - optind > 1)
 		die_usage("%s", "--doctor takes at most one IPV4:PORT");
 }
@@ -261,6 +282,16 @@ static const char *library_path(void)
 			return CLAT_BUILD_LIBRARY;
 	}
 	return CLAT_INSTALLED_LIBRARY;
+}
+
+/* This program's path, for a drop-in that runs it (the build tree's when
+ * it is the build tree's, as for the library). */
+static const char *self_path(void)
+{
+	static char self[PATH_MAX];
+	if (realpath("/proc/self/exe", self) == NULL)
+		snprintf(self, sizeof(self), "%s", CLAT_INSTALLED_CLATRUN);
+	return self;
 }
 
 static void add_preload(const char *library)
@@ -366,6 +397,9 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &opt);
 	if (opt.preload != 0)
 		return clatrun_preload_admin(opt.preload > 0, opt.preload_library, opt.config_path);
+	if (opt.service != 0)
+		return clatrun_service_admin(opt.service > 0, opt.service_unit, library_path(),
+					     self_path());
 	check_settings(&opt, &cfg);
 	if (opt.doctor)
 		return clatrun_doctor(&cfg, opt.config_path, optind < argc ? argv[optind] : NULL);

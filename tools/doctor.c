@@ -17,6 +17,7 @@
 #include "core/sockaddr.h"
 #include "discover/dns64_query.h"
 #include "discover/cache_file.h"
+#include "service_check.h"
 
 #define CONNECT_TIMEOUT_MS 3000
 
@@ -163,6 +164,36 @@ static void check_tcp(struct verdict *v, const struct clat_prefix *prefix,
 		     ntohs(target->sin_port), strerror(err));
 }
 
+/* The services clatrun --enable-service gave libclat: a process started
+ * before the drop-in was written runs without it until a restart. */
+static void check_services(struct verdict *v)
+{
+	static struct clatrun_service_checks all;
+	clatrun_check_services(&all);
+	for (unsigned i = 0; i < all.count; i++) {
+		const struct clatrun_service_check *c = &all.unit[i];
+		const char *u = c->unit;
+		if (!c->systemd)
+			step(v, true, "service", "%s: drop-in in place; systemd is not running, "
+			     "no process to check", u);
+		else if (!c->queried)
+			step(v, false, "service", "%s: drop-in in place, but systemctl show %s "
+			     "failed", u, u);
+		else if (c->processes == 0)
+			step(v, true, "service", "%s: drop-in in place; not running", u);
+		else if (c->without_pid != 0)
+			step(v, false, "service", "%s: process %ld runs without libclat (started "
+			     "before the drop-in?): systemctl restart %s", u, c->without_pid, u);
+		else
+			step(v, true, "service", "%s: %u process%s: %u with libclat mapped, %u "
+			     "under the supervisor%s", u, c->processes, c->processes == 1 ? "" : "es",
+			     c->with_library, c->supervised, c->unreadable ? ", others not "
+			     "readable (run --doctor as root)" : "");
+	}
+	if (all.more > 0)
+		step(v, true, "service", "%u more services have a libclat drop-in", all.more);
+}
+
 int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const char *target)
 {
 	struct verdict v = { 0 };
@@ -193,21 +224,24 @@ int clatrun_doctor(const struct clat_config *cfg, const char *config_path, const
 	clat_netid_format(clat_netid_of(&p.net), network, sizeof(network));
 	if (p.set.count == 0) {
 		step(&v, false, "prefix", "no NAT64 prefix: %s", p.tried);
-		return 1;
+	} else {
+		clat_prefix_format(&p.set.prefix[0], text, sizeof(text));
+		bool wkp = clat_prefix_is_wkp(&p.set.prefix[0]);
+		step(&v, true, "prefix", "%s (source %s%s%s; network %s)%s", text,
+		     clat_source_name(p.source), p.looked_up ? ", cache " : "",
+		     p.looked_up ? clat_cache_state_name(p.lookup.cache_state) : "", network,
+		     wkp ? "; the well-known prefix cannot reach private IPv4 (RFC 6052 s3.1)" :
+		     "");
+		/* A cached prefix the DNS64 no longer gives: programs heal on
+		 * their first failed connection, but the cache is out of date. */
+		if (dns64 && p.source == CLAT_SOURCE_DNS64 &&
+		    !clat_prefix_equal(&answered, &p.set.prefix[0]))
+			step(&v, false, "prefix current", "the cache holds %s but the DNS64 now "
+			     "answers another prefix: run clatrun --refresh", text);
+		if (target != NULL)
+			check_tcp(&v, &p.set.prefix[0], cfg, &dst, target);
 	}
-	clat_prefix_format(&p.set.prefix[0], text, sizeof(text));
-	bool wkp = clat_prefix_is_wkp(&p.set.prefix[0]);
-	step(&v, true, "prefix", "%s (source %s%s%s; network %s)%s", text,
-	     clat_source_name(p.source), p.looked_up ? ", cache " : "",
-	     p.looked_up ? clat_cache_state_name(p.lookup.cache_state) : "", network,
-	     wkp ? "; the well-known prefix cannot reach private IPv4 (RFC 6052 s3.1)" : "");
-	/* A cached prefix the DNS64 no longer gives: programs heal on their
-	 * first failed connection, but the cache is out of date. */
-	if (dns64 && p.source == CLAT_SOURCE_DNS64 && !clat_prefix_equal(&answered, &p.set.prefix[0]))
-		step(&v, false, "prefix current", "the cache holds %s but the DNS64 now answers "
-		     "another prefix: run clatrun --refresh", text);
-	if (target != NULL)
-		check_tcp(&v, &p.set.prefix[0], cfg, &dst, target);
+	check_services(&v);
 	printf("%s\n", v.failed ? "doctor: some steps failed (see above)" : "doctor: all steps passed");
 	return v.failed ? 1 : 0;
 }

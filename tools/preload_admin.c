@@ -45,9 +45,7 @@ static int refuse(const char *fmt, ...)
 	return 1;
 }
 
-/* Reads a whole small file. 0: read (len set, buf NUL-terminated);
- * ENOENT: absent; another errno on failure (EFBIG: too large). */
-static int slurp(const char *path, char *buf, size_t max, size_t *len, struct stat *st)
+int clatrun_slurp(const char *path, char *buf, size_t max, size_t *len, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	*len = 0;
@@ -110,9 +108,7 @@ static int check_root_owned(const char *path)
 	return 0;
 }
 
-/* Runs fn in a child, with its standard output and error captured in out
- * (up to outlen - 1 bytes). Returns the child's wait status, -1 on error. */
-static int in_child(int (*fn)(const char *), const char *arg, char *out, size_t outlen)
+int clatrun_in_child(int (*fn)(const char *), const char *arg, char *out, size_t outlen)
 {
 	int fds[2];
 	if (pipe(fds) != 0)
@@ -184,8 +180,7 @@ static int child_preload_true(const char *library)
 	return 127;
 }
 
-/* The captured output as one line. */
-static const char *one_line(char *out)
+const char *clatrun_one_line(char *out)
 {
 	size_t len = strlen(out);
 	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
@@ -204,13 +199,13 @@ static int check_library(const char *real)
 			      target_path());
 	if (check_root_owned(real) != 0)
 		return 1;
-	int status = in_child(child_dlopen, real, out, sizeof(out));
+	int status = clatrun_in_child(child_dlopen, real, out, sizeof(out));
 	if (status != 0)
-		return refuse("refusing %s: it does not load as libclat: %s", real, one_line(out));
-	status = in_child(child_preload_true, real, out, sizeof(out));
+		return refuse("refusing %s: it does not load as libclat: %s", real, clatrun_one_line(out));
+	status = clatrun_in_child(child_preload_true, real, out, sizeof(out));
 	if (status != 0 || out[0] != '\0')
 		return refuse("refusing %s: a program started with it preloaded fails: %s", real,
-			      one_line(out));
+			      clatrun_one_line(out));
 	return 0;
 }
 
@@ -290,10 +285,7 @@ static unsigned drop_entries(const char *text, char *out, const char *given, con
 	return dropped;
 }
 
-/* Replaces path with text: temporary file next to it, same owner and mode
- * (root and 0644 for a new file), fsync, rename, fsync of the directory.
- * An empty text removes the file. */
-static int replace_file(const char *path, const char *text, const struct stat *old)
+int clatrun_replace_file(const char *path, const char *text, const struct stat *old)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -366,7 +358,7 @@ int clatrun_preload_admin(bool install, const char *library, const char *config_
 	if (lstat(target, &lst) == 0 && !S_ISREG(lst.st_mode))
 		return refuse("%s is not a regular file (a symbolic link?); edit it by hand",
 			      target);
-	int rc = slurp(target, text, sizeof(text), &len, &st);
+	int rc = clatrun_slurp(target, text, sizeof(text), &len, &st);
 	bool exists = rc == 0;
 	if (rc != 0 && rc != ENOENT)
 		return refuse("cannot read %s: %s", target, strerror(rc));
@@ -386,7 +378,7 @@ int clatrun_preload_admin(bool install, const char *library, const char *config_
 			return rc;
 		snprintf(out, sizeof(out), "%s%s%s\n", text,
 			 len > 0 && text[len - 1] != '\n' ? "\n" : "", real);
-		if (replace_file(target, out, exists ? &st : NULL) != 0)
+		if (clatrun_replace_file(target, out, exists ? &st : NULL) != 0)
 			return 1;
 		printf("clatrun: added %s to %s: every program started from now on loads "
 		       "libclat (settings: %s). Undo: clatrun --uninstall-preload%s%s\n",
@@ -401,7 +393,7 @@ int clatrun_preload_admin(bool install, const char *library, const char *config_
 	/* Only whitespace left: the file goes, as before --install-preload. */
 	if (out[strspn(out, " \t\n")] == '\0')
 		out[0] = '\0';
-	if (replace_file(target, out, exists ? &st : NULL) != 0)
+	if (clatrun_replace_file(target, out, exists ? &st : NULL) != 0)
 		return 1;
 	printf("clatrun: removed %s from %s%s: programs started from now on do not load "
 	       "libclat\n", have_real ? real : library, target,
