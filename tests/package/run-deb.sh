@@ -36,6 +36,8 @@ export LAB_NAME=${LAB_NAME:-clat-pkg-$$}
 . "$lab/lab.sh"
 # shellcheck source=../lab/testlib.sh
 . "$lab/testlib.sh"
+# shellcheck source=deb.sh
+. "$here/deb.sh"
 tl_init package
 pkg_summary() {
 	[ "$SKIP" -gt 0 ] && echo "# $SKIP skipped"
@@ -83,41 +85,15 @@ runq() {
 }
 
 # 1. Build.
-mkdir -p "$WORK/src"
-if [ "$(git -C "$SRC" rev-parse --show-toplevel 2>/dev/null)" = "$SRC" ]; then
-	how="git ls-files"
-	(cd "$SRC" && git ls-files -z -co --exclude-standard |
-		while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
-		tar --null -T - -cf -) | tar -x -C "$WORK/src"
-else
-	how="the whole tree"
-	(cd "$SRC" && tar --exclude=./.git --exclude=./build --exclude='./build-*' -cf - .) |
-		tar -x -C "$WORK/src" && chmod -R u+w "$WORK/src"
-fi
-if [ ! -f "$WORK/src/debian/control" ]; then
-	notok "copy the source tree ($how)" "no debian/control in the copy"
-	bail
-fi
-ok "source tree copied ($how) to $WORK/src"
-if ! (cd "$WORK/src" && dpkg-checkbuilddeps) >"$OUT" 2>&1; then
+if ! (cd "$SRC" && dpkg-checkbuilddeps) >"$OUT" 2>&1; then
 	skip_or_fail "build dependencies missing: $(tail -n 1 "$OUT")"
 fi
-
-t0=$SECONDS
-# nocheck: this test ran make check already; the lab and root layers are not
-# the package build's business anyway (debian/rules runs only the unit tests).
-(cd "$WORK/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CLAT_CONFIG -u CLAT_CACHE_DIR \
-	DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
-	>"$WORK/build.log" 2>&1
-rc=$?
-DEB=$(ls "$WORK"/libclat_*.deb 2>/dev/null | head -n 1)
-if [ $rc -ne 0 ] || [ -z "$DEB" ]; then
+if ! pkg_deb "$SRC"; then
 	TL_SHOW_LINES=60
-	tail -n 60 "$WORK/build.log" >"$OUT"
-	notok "dpkg-buildpackage -us -uc -b builds a .deb" "exit status $rc" show
+	notok "dpkg-buildpackage -us -uc -b builds a .deb" "$PKG_ERR" show
 	bail
 fi
-ok "dpkg-buildpackage -us -uc -b builds $(basename "$DEB") in $((SECONDS - t0)) s"
+ok "dpkg-buildpackage -us -uc -b of the source tree ($PKG_HOW): $(basename "$DEB"), $PKG_BUILT"
 
 dpkg-deb -c "$DEB" | awk '{print $NF}' | sed 's|^\./|/|' >"$WORK/contents"
 missing=()
