@@ -77,14 +77,17 @@ static int check_unit_name(const char *given, char *name, size_t size)
 			 "0123456789:-_.\\@")] != '\0')
 		return say_no(EXIT_USAGE, "'%s' is not a unit name (letters, digits and "
 			      ":-_.\\@ only)", given);
+	static const char *const other_types[] = { ".socket", ".target", ".device", ".mount",
+						   ".automount", ".swap", ".timer", ".path",
+						   ".slice", ".scope" };
 	const char *dot = strrchr(given, '.');
-	if (dot == NULL || strchr(dot, '@') != NULL)
-		snprintf(name, size, "%s.service", given);
-	else if (strcmp(dot, ".service") == 0)
-		snprintf(name, size, "%s", given);
-	else
-		return say_no(EXIT_USAGE, "%s is not a service: only services run programs "
-			      "that can load libclat", given);
+	for (size_t i = 0; dot != NULL && i < sizeof(other_types) / sizeof(other_types[0]); i++)
+		if (strcmp(dot, other_types[i]) == 0)
+			return say_no(EXIT_USAGE, "%s is not a service: only services run "
+				      "programs that can load libclat", given);
+	/* No type suffix (org.example.daemon too): a service, as for systemctl. */
+	snprintf(name, size, "%s%s", given,
+		 dot != NULL && strcmp(dot, ".service") == 0 ? "" : ".service");
 	const char *at = strchr(name, '@');
 	if (name[0] == '.' || name[0] == '@' || (at != NULL && strchr(at + 1, '@') != NULL))
 		return say_no(EXIT_USAGE, "'%s' is not a unit name", given);

@@ -142,6 +142,18 @@ fi
 expect 0 "warning: .*suid-true is setuid/setgid" "a setuid target gets a warning" -- \
 	"${as_user[@]}" "$CLATRUN" -p $P "$TMP/suid-true"
 
+# --enable-service/--disable-service: usage errors (no root needed; the
+# drop-ins themselves: tests/package/run-services.sh).
+expect 2 "needs a value" "--enable-service without a unit: exit 2" -- "$CLATRUN" --enable-service
+expect 2 "take no program" "--enable-service with a program: exit 2" -- \
+	"$CLATRUN" --enable-service=foo true
+expect 2 "one --enable-service or --disable-service at a time" "two of them: exit 2" -- \
+	"$CLATRUN" --enable-service=foo --disable-service=bar
+expect 2 "go alone" "--disable-service with --status: exit 2" -- \
+	"$CLATRUN" --disable-service=foo --status
+expect 2 "not a unit name" "a path as unit name: exit 2, before anything else" -- \
+	"$CLATRUN" --enable-service=../../../etc/passwd
+
 echo "1..$N"
 echo "clatrun-cli: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]
