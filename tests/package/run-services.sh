@@ -35,6 +35,8 @@ skip_or_fail() {
 }
 [ "$(id -u)" = 0 ] || skip_or_fail "needs root"
 if [ -n "${CLAT_SANITIZERS:-}" ]; then
+	# Its services preload the library into programs that do not load the
+	# sanitizer runtime first, which a sanitized library cannot run in.
 	echo "$NAME: SKIP: sanitizer build ($CLAT_SANITIZERS)"
 	exit 77
 fi
