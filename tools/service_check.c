@@ -112,6 +112,17 @@ static long parent_of(long pid)
 	return ppid;
 }
 
+/* The supervisor stays the parent of the program it runs, whose children
+ * inherit its seccomp filter: pid or one of its ancestors (up to the unit's
+ * main process, a few levels) is clatrun --supervise. */
+static bool under_supervisor(long pid)
+{
+	for (int depth = 0; depth < 16 && pid > 1; depth++, pid = parent_of(pid))
+		if (is_supervisor(pid))
+			return true;
+	return false;
+}
+
 static void check_one(const char *unit, void *arg)
 {
 	struct clatrun_service_checks *all = arg;
@@ -133,7 +144,7 @@ static void check_one(const char *unit, void *arg)
 		c->processes++;
 		if (mapped > 0)
 			c->with_library++;
-		else if (is_supervisor(pids[i]) || is_supervisor(parent_of(pids[i])))
+		else if (under_supervisor(pids[i]))
 			c->supervised++;
 		else if (mapped < 0)
 			c->unreadable++;

@@ -2,7 +2,7 @@
  * (clatrun --enable-service): their running processes (the unit's MainPID
  * and its control group's cgroup.procs, from "systemctl show") and whether
  * each has libclat mapped (/proc/PID/maps) or runs under clatrun's
- * supervisor (the supervisor itself and its children). */
+ * supervisor (the supervisor itself and the processes below it). */
 #ifndef CLATRUN_SERVICE_CHECK_H
 #define CLATRUN_SERVICE_CHECK_H
 

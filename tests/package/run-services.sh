@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-services.sh - clatrun --enable-service / --disable-service and the
-# services part of --doctor, in a private mount namespace whose
+# services part of --doctor, in a private mount (and network) namespace whose
 # /etc/systemd/system and /run/systemd are empty tmpfs mounts (the host's are
 # never written; no systemd has to run). Cases:
 #   - refusals, exit 2 and nothing written: unknown unit, template unit, bad
@@ -42,7 +42,8 @@ if [ -n "${CLAT_SANITIZERS:-}" ]; then
 fi
 if [ -z "${CLAT_SERVICES_NS:-}" ]; then
 	command -v unshare >/dev/null || skip_or_fail "unshare missing (util-linux)"
-	CLAT_SERVICES_NS=1 exec unshare -m --propagation private bash "$0" "$@"
+	# A network namespace too: --doctor's DNS64 query must not leave it.
+	CLAT_SERVICES_NS=1 exec unshare -m -n --propagation private bash "$0" "$@"
 fi
 mount -t tmpfs -o mode=755 clat-services /etc/systemd/system &&
 	mount -t tmpfs -o mode=755 clat-services /run/systemd ||
@@ -60,9 +61,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/clat-services.XXXXXX") || exit 99
 CG=
 PIDS=()
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	# Ours, and every process in our cgroups (the stand-in's child too).
+	for p in "${PIDS[@]}" $(cat "${CG:-/nonexistent}/cgroup.procs" "${CG2:-/nonexistent}/cgroup.procs" 2>/dev/null); do
+		kill "$p" 2>/dev/null
+	done
 	wait 2>/dev/null
 	[ -n "$CG" ] && rmdir "$CG" 2>/dev/null
+	[ -n "${CG2:-}" ] && rmdir "$CG2" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -216,9 +221,23 @@ if [ -n "$CGROOT" ] && mkdir "$CGROOT/clat-services-$$" 2>/dev/null; then
 	env LD_PRELOAD="$preload" CLAT_MODE=off sh -c "echo \$\$ >$CG/cgroup.procs && exec sleep 600" &
 	PIDS+=($!)
 fi
+# A stand-in for clatrun's supervisor (its name and --supervise option,
+# as the doctor looks for them) with a program below it, in a cgroup of
+# their own: wrapped.service, whose drop-in says so.
+CG2=
+if [ -n "$CG" ] && mkdir "$CGROOT/clat-services-sv-$$" 2>/dev/null; then
+	CG2=$CGROOT/clat-services-sv-$$
+	mkdir "$ETC/wrapped.service.d"
+	printf '# libclat: written by clatrun --enable-service\n[Service]\nExecStart=\n' \
+		>"$ETC/wrapped.service.d/zz-libclat.conf"
+	echo "/clat-services-sv-$$" >"$WORK/cgroup.wrapped.service"
+	bash -c "echo \$\$ >$CG2/cgroup.procs && exec -a clatrun sh -c 'sleep 600 & wait' --supervise=always" >/dev/null 2>&1 &
+	PIDS+=($!)
+fi
 for ((i = 0; i < 50; i++)); do # the processes have mapped the library
 	grep -q libclat.so "/proc/${PIDS[0]}/maps" 2>/dev/null &&
-		{ [ -z "$CG" ] || [ -s "$CG/cgroup.procs" ] && grep -q libclat.so "/proc/${PIDS[2]}/maps" 2>/dev/null; } && break
+		{ [ -z "$CG" ] || [ -s "$CG/cgroup.procs" ] && grep -q libclat.so "/proc/${PIDS[2]}/maps" 2>/dev/null; } &&
+		{ [ -z "$CG2" ] || [ "$(wc -l <"$CG2/cgroup.procs")" = 2 ]; } && break
 	sleep 0.1
 done
 "$CLATRUN" --prefix 2001:db8:64::/96 --doctor >"$OUT" 2>&1 </dev/null
@@ -229,6 +248,13 @@ grep -Eq "^\[ ok \] service +plain.service: $want process(es)?: $want with libcl
 grep -Eq "^\[FAIL\] service +legacy.service: process ${PIDS[1]} runs without libclat.*systemctl restart legacy.service" "$OUT" &&
 	ok "--doctor: legacy.service's process started before the drop-in fails, with its PID" ||
 	notok "--doctor: legacy.service's old process fails" "no such line"
+if [ -n "$CG2" ]; then
+	grep -Eq "^\[ ok \] service +wrapped.service: 2 processes: 0 with libclat mapped, 2 under the supervisor" "$OUT" &&
+		ok "--doctor: a supervisor (stand-in) and the program below it count as supervised" ||
+		notok "--doctor: a supervisor and its program count as supervised" "no such line"
+else
+	skip "--doctor: supervised processes" "no cgroup v2 to put them in"
+fi
 grep -q 'foreign.service' "$OUT" && notok "--doctor lists only clatrun's drop-ins" "foreign.service listed" ||
 	ok "--doctor lists only clatrun's drop-ins"
 
@@ -245,6 +271,7 @@ run --disable-service legacy
 expect "a second --disable-service: nothing to do" 0 "nothing to do"
 [ "$(head -n 1 "$ETC/foreign.service.d/zz-libclat.conf")" = "[Service]" ] &&
 	ok "the foreign drop-in is as it was" || notok "the foreign drop-in is as it was" "changed"
+run --disable-service wrapped
 left=$(grep -rl '^# libclat: written by clatrun' "$ETC" 2>/dev/null | grep -v gosvc | grep -v static)
 [ -z "$left" ] && ok "no clatrun drop-in left but the wrapped ones" || notok "no drop-in left" "$left"
 for u in static gosvc; do [ -e "$ETC/$u.service.d" ] && "$CLATRUN" --disable-service "$u" >/dev/null 2>&1; done
