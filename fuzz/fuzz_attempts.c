@@ -20,17 +20,6 @@
 #include "policy.h"
 #include "sockaddr.h"
 
-static const uint8_t lengths[] = { 32, 40, 48, 56, 64, 96 };
-
-static void read_prefix(struct fuzz_in *in, struct clat_prefix *p)
-{
-	memset(p, 0, sizeof(*p));
-	fuzz_bytes(in, p->addr, 16);
-	p->len = lengths[fuzz_u8(in) % sizeof(lengths)];
-	for (unsigned bit = p->len; bit < 128; bit++)
-		p->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size, 0 };
@@ -38,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&set, 0, sizeof(set));
 	unsigned count = fuzz_u8(&in) % (CLAT_MAX_PREFIXES + 1);
 	for (unsigned i = 0; i < count; i++) {
-		read_prefix(&in, &set.prefix[set.count]);
+		fuzz_prefix_of_length(&in, &set.prefix[set.count]);
 		if (clat_prefix_check(&set.prefix[set.count]) == CLAT_PREFIX_OK)
 			set.count++;
 	}

@@ -116,6 +116,20 @@ static inline struct clat_prefix fuzz_prefix(struct fuzz_in *in)
 	return fuzz_table_prefix(p.len);
 }
 
+/* A prefix of one of the RFC 6052 lengths from 17 input bytes, the bits
+ * past the length cleared; the caller keeps it when clat_prefix_check
+ * accepts it (the u octet may still be set). */
+static inline void fuzz_prefix_of_length(struct fuzz_in *in, struct clat_prefix *p)
+{
+	static const uint8_t lengths[] = { 32, 40, 48, 56, 64, 96 };
+
+	memset(p, 0, sizeof(*p));
+	fuzz_bytes(in, p->addr, 16);
+	p->len = lengths[fuzz_u8(in) % sizeof(lengths)];
+	for (unsigned bit = p->len; bit < 128; bit++)
+		p->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+}
+
 /* RFC 1071 written out independently: the sum of big-endian 16-bit words
  * with end-around carry, complemented. */
 static inline uint16_t fuzz_ref_checksum(const uint8_t *p, size_t len)
