@@ -126,8 +126,10 @@ static bool load_settings(struct clat_settings *s)
 		return true;
 	}
 	s->enabled = s->config.mode != CLAT_MODE_OFF;
-	const char *late = s->secure ? NULL : getenv("CLAT_LATE_SWITCH");
-	s->late_switch = late != NULL && late[0] == '1';
+	/* The early switch is opt-in until every layer (the preload layer's
+	 * fail-open and two-copies cases) has been checked with it. */
+	const char *early = s->secure ? NULL : getenv("CLAT_EARLY_SWITCH");
+	s->late_switch = early == NULL || early[0] != '1';
 	char prefix[64] = "none";
 	if (s->config.has_prefix)
 		clat_prefix_set_add(&s->explicit_prefixes, &s->config.prefix);

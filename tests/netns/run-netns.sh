@@ -315,23 +315,21 @@ for spec in "t_connect:$CONNECT_CASES" "t_udp:$UDP_CASES" "t_options:$OPTION_CAS
 done
 
 # The early switch (ARCHITECTURE.md, "Life of a translated connect"): no
-# IPv4 route here, so an AF_INET TCP socket is AF_INET6 from socket() on;
-# CLAT_LATE_SWITCH=1 keeps it AF_INET until the connect.
+# IPv4 route here, so with CLAT_EARLY_SWITCH=1 an AF_INET TCP socket is
+# AF_INET6 from socket() on; without it, AF_INET until the connect.
 run pass lib "t_connect early: AF_INET6 in the kernel from socket() on" T_KERNEL_FAM=6 \
-	"$B/t_connect" early
+	CLAT_EARLY_SWITCH=1 "$B/t_connect" early
 run fail nolib "t_connect early fails without the library" T_KERNEL_FAM=6 "$B/t_connect" early
-run pass lib "t_connect early, CLAT_LATE_SWITCH=1: AF_INET until the connect" T_KERNEL_FAM=4 \
-	CLAT_LATE_SWITCH=1 "$B/t_connect" early
+run pass lib "t_connect early, default (late switch): AF_INET until the connect" \
+	T_KERNEL_FAM=4 "$B/t_connect" early
 run pass lib "t_connect early-back: SO_BROADCAST gives the AF_INET socket back" \
-	"$B/t_connect" early-back
+	CLAT_EARLY_SWITCH=1 "$B/t_connect" early-back
 
 # Fail open: after a first translated connection, no fd is left for the
-# next (late) switch, which must then report the real ENETUNREACH. A TCP
-# socket here is AF_INET6 from socket() on (the early switch), which needs
-# no second fd: CLAT_LATE_SWITCH=1 keeps the late one under test.
+# next (late) switch, which must then report the real ENETUNREACH.
 for prog in t_connect t_udp; do
 	run pass lib "$prog emfile: fails open (ENETUNREACH) with no fd for the switch" \
-		CLAT_LATE_SWITCH=1 "$B/$prog" emfile
+		"$B/$prog" emfile
 	run fail nolib "$prog emfile fails without the library" "$B/$prog" emfile
 done
 
