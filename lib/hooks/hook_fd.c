@@ -1,13 +1,15 @@
 /* Descriptor lifecycle: keeps the fd table true across close, dup*,
- * fcntl(F_DUPFD*), close_range and closefrom. The record is dropped before
- * the real close so that a number reused by another thread's socket() is
- * never cleared after the fact. */
+ * fcntl(F_DUPFD*), close_range and closefrom, whether called by name or
+ * through syscall(). The record is dropped before the real close so that a
+ * number reused by another thread's socket() is never cleared after the
+ * fact. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/close_range.h>
 
@@ -74,23 +76,44 @@ CLAT_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_common(CLAT_REAL(fcntl64), fd, cmd, arg);
 }
 
+/* What close_range(first, last, flags) closes, decided before the call.
+ * CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. The real
+ * call fails (EINVAL) before closing anything for bad flags or ranges,
+ * checked here. */
+struct close_range_plan {
+	bool closes;
+	bool unshare;
+};
+
+/* The kernel frees the numbers one by one while the call runs, so another
+ * thread's socket() may take one: forget first, as close() does. With
+ * CLOSE_RANGE_UNSHARE it closes in a table of this thread's own (no race)
+ * and may fail with EMFILE/ENOMEM first, so there the records go after
+ * success (close_range_after). */
+static struct close_range_plan close_range_before(unsigned first, unsigned last, int flags)
+{
+	struct close_range_plan plan = {
+		.closes = !(flags & CLOSE_RANGE_CLOEXEC) && first <= last &&
+			  !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)),
+		.unshare = (flags & CLOSE_RANGE_UNSHARE) != 0,
+	};
+	if (plan.closes && !plan.unshare)
+		clat_fd_forget_range(first, last);
+	return plan;
+}
+
+static void close_range_after(struct close_range_plan plan, long rc, unsigned first,
+			      unsigned last)
+{
+	if (rc == 0 && plan.closes && plan.unshare)
+		clat_fd_forget_range(first, last);
+}
+
 CLAT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
-	/* CLOSE_RANGE_CLOEXEC only marks them; the records stay valid. The
-	 * kernel frees the numbers one by one while the call runs, so another
-	 * thread's socket() may take one: forget first, as close() does. The
-	 * real call fails (EINVAL) before closing anything for bad flags or
-	 * ranges, checked here; with CLOSE_RANGE_UNSHARE it closes in a table
-	 * of this thread's own (no race) and may fail with EMFILE/ENOMEM
-	 * first, so there the records go after success. */
-	bool closes = !(flags & CLOSE_RANGE_CLOEXEC) && first <= last &&
-		      !(flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC));
-	bool unshare = (flags & CLOSE_RANGE_UNSHARE) != 0;
-	if (closes && !unshare)
-		clat_fd_forget_range(first, last);
+	struct close_range_plan plan = close_range_before(first, last, flags);
 	int rc = CLAT_REAL(close_range)(first, last, flags);
-	if (rc == 0 && closes && unshare)
-		clat_fd_forget_range(first, last);
+	close_range_after(plan, rc, first, last);
 	return rc;
 }
 
@@ -99,4 +122,61 @@ CLAT_EXPORT void closefrom(int lowfd)
 	if (lowfd >= 0)
 		clat_fd_forget_range((unsigned)lowfd, UINT_MAX);
 	CLAT_REAL(closefrom)(lowfd);
+}
+
+/* Programs that close or copy descriptors with syscall() rather than the
+ * libc wrappers: libuv's uv__close_nocancel() is syscall(SYS_close, fd),
+ * so dig (BIND 9) and node do. Without this the number keeps the record of
+ * a socket the kernel has freed, and whatever takes the number next (a
+ * file, a socket made by another thread) inherits it. Only the descriptor
+ * lifecycle is handled here; every other number goes straight through.
+ *
+ * syscall(2) takes the number and up to six arguments, all passed as
+ * longs; reading six is what glibc's own syscall() does (unused ones are
+ * whatever the registers and the caller's frame hold, and are ignored).
+ * The return value and errno are those of the real call: -1 and errno
+ * on failure (syscall(2), RETURN VALUE). */
+CLAT_EXPORT long syscall(long number, ...)
+{
+	va_list ap;
+	va_start(ap, number);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	long (*real)(long, ...) = CLAT_REAL(syscall);
+	long rc;
+
+	switch (number) {
+	case SYS_close:
+		clat_fd_forget((int)a1);
+		break;
+#ifdef SYS_close_range
+	case SYS_close_range: {
+		/* The kernel takes the first two as unsigned int and flags as
+		 * unsigned int (linux/close_range.h). */
+		struct close_range_plan plan =
+			close_range_before((unsigned)a1, (unsigned)a2, (int)a3);
+		rc = real(number, a1, a2, a3, a4, a5, a6);
+		close_range_after(plan, rc, (unsigned)a1, (unsigned)a2);
+		return rc;
+	}
+#endif
+	case SYS_dup:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+	case SYS_dup3:
+		rc = real(number, a1, a2, a3, a4, a5, a6);
+		if (rc >= 0)
+			clat_fd_copy((int)a1, (int)rc);
+		return rc;
+	case SYS_fcntl:
+		rc = real(number, a1, a2, a3, a4, a5, a6);
+		if (rc >= 0 && (a2 == F_DUPFD || a2 == F_DUPFD_CLOEXEC))
+			clat_fd_copy((int)a1, (int)rc);
+		return rc;
+	default:
+		break;
+	}
+	return real(number, a1, a2, a3, a4, a5, a6);
 }

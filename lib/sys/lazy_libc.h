@@ -43,18 +43,21 @@
 
 /* The address of symbol in the global scope, stored in *slot. */
 void *clat_lazy_symbol(void **slot, const char *symbol);
+/* The same for the next definition after this object's (RTLD_NEXT): for a
+ * name libclat itself exports as a hook, whose global definition is ours. */
+void *clat_lazy_next_symbol(void **slot, const char *symbol);
 /* pthread_atfork() is a wrapper in libc_nonshared.a around
  * __register_atfork(), which takes the caller's object as well. */
 int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 
 /* One cache slot per call site; resolving twice stores the same value. */
-#define CLAT_LAZY(name, symbol)                                                   \
+#define CLAT_LAZY_WITH(resolver, name, symbol)                                     \
 	((__typeof__(&name))({                                                    \
 		static void *clat_lazy_slot_;                                     \
 		void *clat_lazy_fn_ = __atomic_load_n(&clat_lazy_slot_, __ATOMIC_ACQUIRE); \
-		clat_lazy_fn_ != NULL ? clat_lazy_fn_                             \
-				      : clat_lazy_symbol(&clat_lazy_slot_, symbol); \
+		clat_lazy_fn_ != NULL ? clat_lazy_fn_ : resolver(&clat_lazy_slot_, symbol); \
 	}))
+#define CLAT_LAZY(name, symbol) CLAT_LAZY_WITH(clat_lazy_symbol, name, symbol)
 
 #define inet_ntop(...) CLAT_LAZY(inet_ntop, "inet_ntop")(__VA_ARGS__)
 #define inet_pton(...) CLAT_LAZY(inet_pton, "inet_pton")(__VA_ARGS__)
@@ -116,7 +119,9 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define strncasecmp(...) CLAT_LAZY(strncasecmp, "strncasecmp")(__VA_ARGS__)
 #define strncmp(...) CLAT_LAZY(strncmp, "strncmp")(__VA_ARGS__)
 #define strtok_r(...) CLAT_LAZY(strtok_r, "strtok_r")(__VA_ARGS__)
-#define syscall(...) CLAT_LAZY(syscall, "syscall")(__VA_ARGS__)
+/* libclat hooks syscall() (hook_fd.c); the library's own direct system
+ * calls (sysfile.h) go past the hook to libc's. */
+#define syscall(...) CLAT_LAZY_WITH(clat_lazy_next_symbol, syscall, "syscall")(__VA_ARGS__)
 #define syslog(...) CLAT_LAZY(syslog, "syslog")(__VA_ARGS__)
 #define time(...) CLAT_LAZY(time, "time")(__VA_ARGS__)
 #define unlink(...) CLAT_LAZY(unlink, "unlink")(__VA_ARGS__)

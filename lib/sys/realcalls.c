@@ -161,6 +161,21 @@ static void first_closefrom(int lowfd)
 		CLAT_REAL(closefrom)(lowfd);
 }
 
+/* syscall(2) passes up to six arguments; a trampoline must pass all six. */
+static long first_syscall(long number, ...)
+{
+	va_list ap;
+	va_start(ap, number);
+	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	va_end(ap);
+	if (!resolve(&real_calls.syscall, "syscall")) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return CLAT_REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
+}
+
 static struct clat_realcalls real_calls = {
 	.socket = first_socket, .connect = first_connect, .bind = first_bind,
 	.send = first_send, .sendto = first_sendto, .sendmsg = first_sendmsg,
@@ -173,7 +188,7 @@ static struct clat_realcalls real_calls = {
 	.fcntl = first_fcntl, .fcntl64 = first_fcntl64,
 	.__recvfrom_chk = first___recvfrom_chk, .__recv_chk = first___recv_chk,
 	.epoll_ctl = first_epoll_ctl, .poll = first_poll, .close_range = first_close_range,
-	.closefrom = first_closefrom,
+	.closefrom = first_closefrom, .syscall = first_syscall,
 	.getaddrinfo = first_getaddrinfo, .getnameinfo = first_getnameinfo,
 	.gethostbyname = first_gethostbyname, .gethostbyname2 = first_gethostbyname2,
 	.gethostbyname_r = first_gethostbyname_r, .gethostbyname2_r = first_gethostbyname2_r,

@@ -39,6 +39,7 @@ struct clat_realcalls {
 	int (*poll)(struct pollfd *, nfds_t, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+	long (*syscall)(long, ...);
 	/* Name resolution (hook_resolve.c, the RFC 6535 address mapper). */
 	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
 			   struct addrinfo **);

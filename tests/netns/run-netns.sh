@@ -301,7 +301,10 @@ OPTION_CASES="soopts tcpopts tos-ttl-udp tos-ttl-after tos-ttl-tcp recv-cmsg
 recv-cmsg-after recv-cmsg-exact send-cmsg domain rcvtimeo"
 NAME_CASES="peer sock recvfrom recvmsg"
 FDLIFE_CASES="dup dup2 dup3 dupfd dupfd-cloexec dup2-over close-reuse close-reuse-udp
-close-reuse-file close-range close-range-cloexec closefrom fork fork-reuse highfd threads"
+close-reuse-file close-range close-range-cloexec closefrom syscall-dup syscall-dup3
+syscall-dupfd syscall-close-reuse syscall-close-reuse-file syscall-close-reuse-unix
+syscall-close-range
+syscall-passthrough fork fork-reuse highfd threads"
 V4MAPPED_CASES="tcp tcp-nonblock udp udp-connected"
 
 for spec in "t_connect:$CONNECT_CASES" "t_udp:$UDP_CASES" "t_options:$OPTION_CASES" \

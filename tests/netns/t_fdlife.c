@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* A fresh AF_INET socket bound and connected to 127.0.0.1 (never
@@ -210,6 +211,123 @@ static void c_closefrom(void)
 	close(hi);
 }
 
+/* The same lifecycle through syscall(), as libuv (dig, node) closes its
+ * descriptors: the copies are translated sockets, a closed number is free
+ * of state. */
+static int syscall_close(int fd) { return (int)syscall(SYS_close, fd); }
+
+static void c_syscall_dup(void)
+{
+	int fd = t_tcp_connected();
+
+	check_copy(fd, (int)syscall(SYS_dup, fd), false);
+}
+
+static void c_syscall_dup3(void)
+{
+	int fd = t_tcp_connected();
+
+	T_CHECK(syscall(SYS_dup3, fd, 102, O_CLOEXEC) == 102, "syscall(SYS_dup3): %s",
+		t_errname(errno));
+	check_copy(fd, 102, true);
+}
+
+static void c_syscall_dupfd(void)
+{
+	int fd = t_tcp_connected(), c = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 400);
+
+	T_CHECK(c >= 400, "syscall(SYS_fcntl, F_DUPFD_CLOEXEC): %d (%s)", c, t_errname(errno));
+	check_copy(fd, c, true);
+}
+
+static void c_syscall_close_reuse(void)
+{
+	int fd = t_tcp_connected();
+
+	t_tcp_verify(fd, t_tcp_port());
+	expect_fresh_after_close(fd, syscall_close);
+}
+
+/* The number goes to a file, then back to a socket by dup2(): the file is
+ * not a socket, and the socket is the plain one dup2() copied. */
+static void c_syscall_close_reuse_file(void)
+{
+	int fd = t_tcp_connected(), n, p;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	t_tcp_verify(fd, t_tcp_port());
+	T_SYS(syscall_close(fd));
+	n = open("/dev/null", O_RDWR);
+	T_CHECK(n == fd, "open got fd %d, not %d (test setup)", n, fd);
+	T_CHECK(getpeername(n, (struct sockaddr *)&ss, &len) == -1 && errno == ENOTSOCK,
+		"getpeername on /dev/null: %s, want ENOTSOCK", t_errname(errno));
+	/* A record left behind would be copied to the number dup() gives. */
+	p = dup(n);
+	T_SYS(p);
+	len = sizeof(ss);
+	T_CHECK(getsockname(p, (struct sockaddr *)&ss, &len) == -1 && errno == ENOTSOCK,
+		"getsockname on a copy of /dev/null: %s, want ENOTSOCK", t_errname(errno));
+	close(p);
+	close(n);
+}
+
+/* socketpair() is no hook: the AF_UNIX socket on the number must not
+ * answer as the translated socket closed there before. */
+static void c_syscall_close_reuse_unix(void)
+{
+	int fd = t_tcp_connected(), sv[2];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	t_tcp_verify(fd, t_tcp_port());
+	T_SYS(syscall_close(fd));
+	T_SYS(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	T_CHECK(sv[0] == fd, "socketpair got fd %d, not %d (test setup)", sv[0], fd);
+	T_CHECK(t_getint(sv[0], SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN") == AF_UNIX,
+		"SO_DOMAIN of an AF_UNIX socket on a number closed by syscall(): %d",
+		t_getint(sv[0], SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN"));
+	T_SYS(getsockname(sv[0], (struct sockaddr *)&ss, &len));
+	T_CHECK(ss.ss_family == AF_UNIX, "getsockname of an AF_UNIX socket: family %d",
+		ss.ss_family);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static int syscall_close_range_one(int fd)
+{
+	return (int)syscall(SYS_close_range, fd, fd, 0);
+}
+
+static void c_syscall_close_range(void)
+{
+	int fd = t_tcp_connected();
+
+	t_tcp_verify(fd, t_tcp_port());
+	if (syscall(SYS_close_range, fd + 100, fd + 100, 0) == -1 && errno == ENOSYS)
+		t_skip("close_range not supported");
+	expect_fresh_after_close(fd, syscall_close_range_one);
+}
+
+/* Every other system call passes through with its result and errno. */
+static void c_syscall_passthrough(void)
+{
+	int fd = t_tcp_connected();
+
+	T_CHECK(syscall(SYS_getpid) == getpid(), "syscall(SYS_getpid) is not getpid()");
+	errno = 0;
+	T_CHECK(syscall(SYS_close, -1) == -1 && errno == EBADF,
+		"syscall(SYS_close, -1): %s, want EBADF", t_errname(errno));
+	errno = 0;
+	T_CHECK(syscall(SYS_dup, -1) == -1 && errno == EBADF,
+		"syscall(SYS_dup, -1): %s, want EBADF", t_errname(errno));
+	errno = 0;
+	T_CHECK(syscall(100000) == -1 && errno == ENOSYS,
+		"syscall(100000): %s, want ENOSYS", t_errname(errno));
+	t_tcp_verify(fd, t_tcp_port());
+	T_SYS(syscall_close(fd));
+}
+
 static void wait_child(pid_t pid, const char *what)
 {
 	int st;
@@ -325,6 +443,14 @@ int main(int argc, char **argv)
 		{ "close-range", c_close_range },
 		{ "close-range-cloexec", c_close_range_cloexec },
 		{ "closefrom", c_closefrom },
+		{ "syscall-dup", c_syscall_dup },
+		{ "syscall-dup3", c_syscall_dup3 },
+		{ "syscall-dupfd", c_syscall_dupfd },
+		{ "syscall-close-reuse", c_syscall_close_reuse },
+		{ "syscall-close-reuse-file", c_syscall_close_reuse_file },
+		{ "syscall-close-reuse-unix", c_syscall_close_reuse_unix },
+		{ "syscall-close-range", c_syscall_close_range },
+		{ "syscall-passthrough", c_syscall_passthrough },
 		{ "fork", c_fork },
 		{ "fork-reuse", c_fork_reuse },
 		{ "highfd", c_highfd },
