@@ -111,7 +111,7 @@ enum clat_cache_state clat_cache_read(const char *path, bool system, int64_t now
 	}
 	enum clat_cache_state state = CLAT_CACHE_INVALID;
 	ssize_t len = -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (clat_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		snprintf(why, whylen, "prefix cache %s ignored: not a regular file", path);
 	else if (!trusted(path, &st, system, why, whylen))
 		state = CLAT_CACHE_UNTRUSTED;

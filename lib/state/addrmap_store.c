@@ -186,7 +186,7 @@ static bool open_shared(void)
 	void *mem = MAP_FAILED;
 	bool ok = false, locked = lock_file(fd);
 	int err;
-	if (!locked || fstat(fd, &st) != 0)
+	if (!locked || clat_sys_fstat(fd, &st) != 0)
 		goto out;
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		clat_log_warning("address mapper: %s ignored: owned by uid %u with mode %03o "
@@ -310,7 +310,7 @@ static bool enter(int *fd)
 	if (ok && store.path[0] != '\0') {
 		struct stat st;
 		*fd = clat_sys_open(store.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
-		ok = *fd >= 0 && lock_file(*fd) && fstat(*fd, &st) == 0;
+		ok = *fd >= 0 && lock_file(*fd) && clat_sys_fstat(*fd, &st) == 0;
 		if (ok && (st.st_dev != store.dev || st.st_ino != store.ino ||
 			   st.st_size < (off_t)store.size)) {
 			static bool warned;

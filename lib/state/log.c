@@ -65,7 +65,7 @@ static int open_log_file(size_t len, char *why, size_t whylen)
 	}
 	struct stat st;
 	struct rlimit fsize;
-	if (fstat(fd, &st) != 0)
+	if (clat_sys_fstat(fd, &st) != 0)
 		snprintf(why, whylen, "fstat failed: %s", strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		snprintf(why, whylen, "not a regular file (mode %06o)", (unsigned)st.st_mode);

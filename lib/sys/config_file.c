@@ -48,7 +48,7 @@ static enum clat_config_file_status read_checked(int fd, const char *path, bool 
 						 char *why, size_t whylen)
 {
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
+	if (clat_sys_fstat(fd, &st) != 0) {
 		snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
 		return CLAT_CONFIG_FILE_REFUSED;
 	}

@@ -8,8 +8,11 @@
 #define CLAT_SYSFILE_H
 
 #include <fcntl.h>
+#include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -34,6 +37,34 @@ static inline ssize_t clat_sys_read(int fd, void *buf, size_t len)
 static inline ssize_t clat_sys_write(int fd, const void *buf, size_t len)
 {
 	return (ssize_t)syscall(SYS_write, fd, buf, len);
+}
+
+/* fstat of a file opened with clat_sys_open. statx(2) rather than fstat:
+ * its struct is the same on every architecture, where the kernel's struct
+ * stat is not glibc's on some. Only the fields the library reads are
+ * filled (type and mode, owner, size, device and inode); the rest are
+ * zero. A kernel before 4.11, or a seccomp filter that refuses statx
+ * (ENOSYS or EPERM), gets libc's fstat. */
+static inline int clat_sys_fstat(int fd, struct stat *st)
+{
+	struct statx stx;
+	int saved_errno = errno;
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		    STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE,
+		    &stx) != 0) {
+		if (errno != ENOSYS && errno != EPERM)
+			return -1;
+		errno = saved_errno;
+		return fstat(fd, st);
+	}
+	memset(st, 0, sizeof(*st));
+	st->st_mode = stx.stx_mode;
+	st->st_uid = stx.stx_uid;
+	st->st_gid = stx.stx_gid;
+	st->st_ino = (ino_t)stx.stx_ino;
+	st->st_size = (off_t)stx.stx_size;
+	st->st_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	return 0;
 }
 
 /* F_OFD_SETLK and friends: fcntl is a hooked name (F_DUPFD copies records). */
