@@ -57,9 +57,9 @@ bool clat_sockaddr_to_ipv4(const struct clat_prefix *prefix,
 void clat_sockaddr_copy_out(const void *src, socklen_t srclen,
 			    struct sockaddr *dst, socklen_t *len)
 {
-	if (len == NULL)
+	if (!clat_pointer_usable(len))
 		return;
-	if (dst != NULL)
+	if (clat_pointer_usable(dst))
 		memcpy(dst, src, *len < srclen ? *len : srclen);
 	/* POSIX: the returned length is the full size, even when truncated. */
 	*len = srclen;
@@ -67,14 +67,15 @@ void clat_sockaddr_copy_out(const void *src, socklen_t srclen,
 
 bool clat_sockaddr_is_ipv4(const struct sockaddr *addr, socklen_t len)
 {
-	return addr != NULL && len >= sizeof(struct sockaddr_in) && addr->sa_family == AF_INET;
+	return clat_pointer_usable(addr) && len >= sizeof(struct sockaddr_in) &&
+	       addr->sa_family == AF_INET;
 }
 
 bool clat_sockaddr_is_v4mapped(const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_in6 sin6;
 
-	if (addr == NULL || len < sizeof(sin6))
+	if (!clat_pointer_usable(addr) || len < sizeof(sin6))
 		return false;
 	memcpy(&sin6, addr, sizeof(sin6)); /* the caller's buffer may be unaligned */
 	return sin6.sin6_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr);

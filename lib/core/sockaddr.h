@@ -5,9 +5,21 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "rfc6052.h"
+
+/* False for a pointer into the first page (NULL, or NULL plus a member's
+ * offset), where Linux never maps user memory (vm.mmap_min_addr is 4096
+ * or more unless an administrator lowers it). The hooks leave a call with
+ * such a pointer to the kernel, whose answer is EFAULT (connect(2),
+ * ERRORS), instead of reading it themselves. Other bad pointers still
+ * fault in the library: telling them apart would cost a system call. */
+static inline bool clat_pointer_usable(const void *p)
+{
+	return (uintptr_t)p >= 4096;
+}
 
 /* sin -> [Pref64::sin_addr]:sin_port, flow info and scope zero. */
 void clat_sockaddr_synthesize(const struct clat_prefix *prefix,

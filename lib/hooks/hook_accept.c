@@ -33,7 +33,9 @@ static int accept_common(int fd, struct sockaddr *addr, socklen_t *len, int flag
 	/* The listener's state as it is now, kept: another thread may close
 	 * it while accept blocks, and its record must not be read after that. */
 	const struct clat_fd *listener = clat_fd_rewritten(fd);
-	bool rewritten = listener != NULL;
+	/* Names the library cannot write are the kernel's to refuse (EFAULT). */
+	bool rewritten = listener != NULL && (addr == NULL || clat_pointer_usable(addr)) &&
+			 (len == NULL || clat_pointer_usable(len));
 	enum clat_fd_state listener_state = rewritten ? clat_fd_state(listener) : CLAT_FD_NONE;
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);

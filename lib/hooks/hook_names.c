@@ -15,7 +15,7 @@ static int rewritten_name(int fd, struct sockaddr *addr, socklen_t *len,
 			  name_call call, name_view view)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || addr == NULL || len == NULL)
+	if (rec == NULL || !clat_pointer_usable(addr) || !clat_pointer_usable(len))
 		return call(fd, addr, len); /* the kernel reports EFAULT etc. */
 
 	struct sockaddr_storage kernel, program;

@@ -31,7 +31,7 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			*addrlen = msg.msg_namelen;
 		return got;
 	}
-	if (rec == NULL || addr == NULL || addrlen == NULL)
+	if (rec == NULL || !clat_pointer_usable(addr) || !clat_pointer_usable(addrlen))
 		return CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
 
 	struct sockaddr_storage kernel;
@@ -62,7 +62,7 @@ CLAT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || msg == NULL)
+	if (rec == NULL || !clat_pointer_usable(msg))
 		return CLAT_REAL(recvmsg)(fd, msg, flags);
 	if (clat_fd_is_icmp(rec))
 		return clat_icmp_recvmsg(fd, rec, msg, flags);
@@ -80,7 +80,7 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 			 struct timespec *timeout)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || vec == NULL || vlen == 0)
+	if (rec == NULL || !clat_pointer_usable(vec) || vlen == 0)
 		return CLAT_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	if (clat_fd_is_icmp(rec)) { /* one message; recvmmsg(2) may return fewer */
 		ssize_t got = clat_icmp_recvmsg(fd, rec, &vec[0].msg_hdr, flags & ~MSG_WAITFORONE);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "export.h"
+#include "core/sockaddr.h"
 #include "translate/icmp_io.h"
 #include "translate/msg_shadow.h"
 #include "sys/realcalls.h"
@@ -68,7 +69,7 @@ static ssize_t real_sendmsg(int fd, const struct sockaddr *addr, socklen_t len,
 CLAT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct sendmsg_args args = { msg, flags };
-	if (msg == NULL)
+	if (!clat_pointer_usable(msg))
 		return CLAT_REAL(sendmsg)(fd, msg, flags);
 	return clat_call_dest(fd, msg->msg_name, msg->msg_namelen, real_sendmsg, &args);
 }
@@ -128,7 +129,7 @@ static ssize_t real_sendmmsg(int fd, const struct sockaddr *addr, socklen_t len,
 CLAT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 {
 	struct sendmmsg_args args = { vec, vlen, flags };
-	if (vec == NULL || vlen == 0)
+	if (!clat_pointer_usable(vec) || vlen == 0)
 		return CLAT_REAL(sendmmsg)(fd, vec, vlen, flags);
 	const struct msghdr *first = &vec[0].msg_hdr;
 	return (int)clat_call_dest(fd, first->msg_name, first->msg_namelen, real_sendmmsg,

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "export.h"
+#include "core/sockaddr.h"
 #include "core/sockopt.h"
 #include "sys/realcalls.h"
 #include "translate/family_switch.h"
@@ -190,7 +191,8 @@ static int set_on_early(struct clat_fd *rec, int fd, int level, int optname,
 CLAT_EXPORT int setsockopt(int fd, int level, int optname, const void *value, socklen_t len)
 {
 	struct clat_fd *rec = clat_fd_find(fd);
-	if (rec == NULL)
+	/* A value the library cannot read is the kernel's to refuse (EFAULT). */
+	if (rec == NULL || (len > 0 && !clat_pointer_usable(value)))
 		return CLAT_REAL(setsockopt)(fd, level, optname, value, len);
 	if (clat_fd_state(rec) == CLAT_FD_TRANSLATED && rec->early)
 		return set_on_early(rec, fd, level, optname, value, len);
@@ -236,7 +238,8 @@ static int get_ip_level(int fd, int optname, void *value, socklen_t *len)
 CLAT_EXPORT int getsockopt(int fd, int level, int optname, void *value, socklen_t *len)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || value == NULL || len == NULL)
+	if (rec == NULL || clat_fd_state(rec) != CLAT_FD_TRANSLATED || !clat_pointer_usable(value) ||
+	    !clat_pointer_usable(len))
 		return CLAT_REAL(getsockopt)(fd, level, optname, value, len);
 	if (rec->early && (level == IPPROTO_IPV6 || level == IPPROTO_ICMPV6)) {
 		errno = ENOPROTOOPT; /* as set_on_early() */

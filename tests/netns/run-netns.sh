@@ -299,7 +299,7 @@ UDP_CASES="sendto sendmsg sendmmsg connected bind-any nonblock resend mixed-dst
 disconnect epoll-before"
 OPTION_CASES="soopts tcpopts tos-ttl-udp tos-ttl-after tos-ttl-tcp recv-cmsg
 recv-cmsg-after recv-cmsg-exact send-cmsg domain rcvtimeo"
-NAME_CASES="peer sock recvfrom recvmsg"
+NAME_CASES="peer sock recvfrom recvmsg bad-pointers"
 FDLIFE_CASES="dup dup2 dup3 dupfd dupfd-cloexec dup2-over close-reuse close-reuse-udp
 close-reuse-file close-range close-range-cloexec closefrom syscall-dup syscall-dup3
 syscall-dupfd syscall-close-reuse syscall-close-reuse-file syscall-close-reuse-unix

@@ -172,6 +172,11 @@ START_TEST(copy_out_null)
 	clat_sockaddr_copy_out(&src, sizeof(src), (struct sockaddr *)&dst, NULL);
 	ck_assert_mem_eq(&dst, &before, sizeof(dst));
 	clat_sockaddr_copy_out(&src, sizeof(src), NULL, NULL);
+	/* Pointers into page 0 are neither written nor read. */
+	len = sizeof(dst);
+	clat_sockaddr_copy_out(&src, sizeof(src), (struct sockaddr *)(uintptr_t)8, &len);
+	ck_assert_uint_eq(len, sizeof(src));
+	clat_sockaddr_copy_out(&src, sizeof(src), (struct sockaddr *)&dst, (socklen_t *)(uintptr_t)8);
 }
 END_TEST
 
@@ -185,6 +190,9 @@ START_TEST(is_ipv4)
 	ck_assert(!clat_sockaddr_is_ipv4((struct sockaddr *)&sin, sizeof(sin) - 1));
 	ck_assert(!clat_sockaddr_is_ipv4((struct sockaddr *)&sin, 0));
 	ck_assert(!clat_sockaddr_is_ipv4(NULL, sizeof(sin)));
+	/* NULL plus a member offset: never read (the kernel says EFAULT). */
+	ck_assert(!clat_sockaddr_is_ipv4((struct sockaddr *)(uintptr_t)8, sizeof(sin)));
+	ck_assert(!clat_sockaddr_is_ipv4((struct sockaddr *)(uintptr_t)4095, sizeof(sin)));
 	ck_assert(!clat_sockaddr_is_ipv4((struct sockaddr *)&sin6, sizeof(sin6)));
 	memset(&big, 0, sizeof(big));
 	memcpy(&big, &sin, sizeof(sin));
@@ -202,6 +210,7 @@ START_TEST(is_v4mapped)
 	ck_assert(clat_sockaddr_is_v4mapped((struct sockaddr *)&mapped, sizeof(mapped)));
 	ck_assert(!clat_sockaddr_is_v4mapped((struct sockaddr *)&mapped, sizeof(mapped) - 1));
 	ck_assert(!clat_sockaddr_is_v4mapped(NULL, sizeof(mapped)));
+	ck_assert(!clat_sockaddr_is_v4mapped((struct sockaddr *)(uintptr_t)16, sizeof(mapped)));
 	ck_assert(!clat_sockaddr_is_v4mapped((struct sockaddr *)&plain, sizeof(plain)));
 	ck_assert(!clat_sockaddr_is_v4mapped((struct sockaddr *)&sin, sizeof(sin)));
 	mapped.sin6_family = AF_INET;
