@@ -130,34 +130,28 @@ CLAT_EXPORT void closefrom(int lowfd)
  * a socket the kernel has freed, and whatever takes the number next (a
  * file, a socket made by another thread) inherits it. Only the descriptor
  * lifecycle is handled here; every other number goes straight through.
- *
- * syscall(2) takes the number and up to six arguments, all passed as
- * longs; reading six is what glibc's own syscall() does (unused ones are
- * whatever the registers and the caller's frame hold, and are ignored).
- * The return value and errno are those of the real call: -1 and errno
- * on failure (syscall(2), RETURN VALUE). */
+ * The return value and errno are those of the real call: -1 and errno on
+ * failure (syscall(2), RETURN VALUE). */
 CLAT_EXPORT long syscall(long number, ...)
 {
 	va_list ap;
 	va_start(ap, number);
-	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	struct clat_syscall_args a = clat_syscall_args_read(ap);
 	va_end(ap);
 	long (*real)(long, ...) = CLAT_REAL(syscall);
 	long rc;
 
 	switch (number) {
 	case SYS_close:
-		clat_fd_forget((int)a1);
+		clat_fd_forget((int)a.a1);
 		break;
 #ifdef SYS_close_range
 	case SYS_close_range: {
-		/* The kernel takes the first two as unsigned int and flags as
-		 * unsigned int (linux/close_range.h). */
+		/* The kernel takes all three as unsigned int (close_range(2)). */
 		struct close_range_plan plan =
-			close_range_before((unsigned)a1, (unsigned)a2, (int)a3);
-		rc = real(number, a1, a2, a3, a4, a5, a6);
-		close_range_after(plan, rc, (unsigned)a1, (unsigned)a2);
+			close_range_before((unsigned)a.a1, (unsigned)a.a2, (int)a.a3);
+		rc = real(number, a.a1, a.a2, a.a3, a.a4, a.a5, a.a6);
+		close_range_after(plan, rc, (unsigned)a.a1, (unsigned)a.a2);
 		return rc;
 	}
 #endif
@@ -166,17 +160,17 @@ CLAT_EXPORT long syscall(long number, ...)
 	case SYS_dup2:
 #endif
 	case SYS_dup3:
-		rc = real(number, a1, a2, a3, a4, a5, a6);
+		rc = real(number, a.a1, a.a2, a.a3, a.a4, a.a5, a.a6);
 		if (rc >= 0)
-			clat_fd_copy((int)a1, (int)rc);
+			clat_fd_copy((int)a.a1, (int)rc);
 		return rc;
 	case SYS_fcntl:
-		rc = real(number, a1, a2, a3, a4, a5, a6);
-		if (rc >= 0 && (a2 == F_DUPFD || a2 == F_DUPFD_CLOEXEC))
-			clat_fd_copy((int)a1, (int)rc);
+		rc = real(number, a.a1, a.a2, a.a3, a.a4, a.a5, a.a6);
+		if (rc >= 0 && (a.a2 == F_DUPFD || a.a2 == F_DUPFD_CLOEXEC))
+			clat_fd_copy((int)a.a1, (int)rc);
 		return rc;
 	default:
 		break;
 	}
-	return real(number, a1, a2, a3, a4, a5, a6);
+	return real(number, a.a1, a.a2, a.a3, a.a4, a.a5, a.a6);
 }

@@ -166,14 +166,13 @@ static long first_syscall(long number, ...)
 {
 	va_list ap;
 	va_start(ap, number);
-	long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
-	long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+	struct clat_syscall_args a = clat_syscall_args_read(ap);
 	va_end(ap);
 	if (!resolve(&real_calls.syscall, "syscall")) {
 		errno = ENOSYS;
 		return -1;
 	}
-	return CLAT_REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
+	return CLAT_REAL(syscall)(number, a.a1, a.a2, a.a3, a.a4, a.a5, a.a6);
 }
 
 static struct clat_realcalls real_calls = {

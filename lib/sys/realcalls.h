@@ -5,6 +5,7 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -55,6 +56,26 @@ struct clat_realcalls {
 	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *,
 			   socklen_t, int);
 };
+
+/* The six arguments syscall(2) may take after the number. Reading six
+ * whatever the number is what glibc's own syscall() does: the unused ones
+ * are whatever the registers and the caller's frame hold, and the kernel
+ * ignores them. */
+struct clat_syscall_args {
+	long a1, a2, a3, a4, a5, a6;
+};
+
+static inline struct clat_syscall_args clat_syscall_args_read(va_list ap)
+{
+	struct clat_syscall_args args;
+	args.a1 = va_arg(ap, long);
+	args.a2 = va_arg(ap, long);
+	args.a3 = va_arg(ap, long);
+	args.a4 = va_arg(ap, long);
+	args.a5 = va_arg(ap, long);
+	args.a6 = va_arg(ap, long);
+	return args;
+}
 
 /* Every entry is callable: a trampoline until its first call resolves it
  * (ENOSYS if libc lacks it, e.g. close_range before glibc 2.34). */
