@@ -7,7 +7,6 @@
  * /etc/systemd/system is written, with the atomic rewrite of
  * preload_admin.c. */
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,21 +14,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clatrun.h"
 #include "preload_admin.h"
 #include "service_admin.h"
+#include "supervise/supervise.h"
 
 #define UNIT_MAX_BYTES 65536
 #define EXEC_MAX 8          /* ExecStart= lines a wrapped unit may have */
 #define DROPINS_MAX 64
 /* systemd.unit(5): a unit name is at most 255 characters. */
 #define UNIT_NAME_MAX 255
-/* Marks a Go program's build information (Go's debug/buildinfo). */
-#define GO_BUILDINF_MARKER "\xff Go buildinf:"
 /* A unit directory and a unit name in it, with ".d". */
 #define UNIT_DIR_MAX (64 + UNIT_NAME_MAX + 3)
 
@@ -50,7 +47,6 @@ struct unit_view {
 	char ld_preload[PATH_MAX * 2]; /* an Environment= LD_PRELOAD, "" for none */
 };
 
-enum program_kind { PROGRAM_DYNAMIC, PROGRAM_STATIC, PROGRAM_GO, PROGRAM_OTHER };
 
 __attribute__((format(printf, 2, 3)))
 static int say_no(int status, const char *fmt, ...)
@@ -310,56 +306,6 @@ static int exec_program(const char *name, const char *command, char *path)
 	return 0;
 }
 
-/* Go programs make their socket calls without libc, so LD_PRELOAD cannot
- * reach them even when cgo links them dynamically; a program without a
- * PT_INTERP program header has no dynamic loader to preload anything. */
-static int program_kind(const char *path, enum program_kind *kind)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		return say_no(1, "cannot read %s: %s", path, strerror(err));
-	}
-	*kind = PROGRAM_OTHER;
-	if (st.st_size < (off_t)sizeof(Elf32_Ehdr)) {
-		close(fd);
-		return 0;
-	}
-	size_t size = (size_t)st.st_size;
-	const unsigned char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return say_no(1, "cannot read %s: %s", path, strerror(errno));
-	if (memcmp(map, ELFMAG, SELFMAG) == 0) {
-		bool is64 = map[EI_CLASS] == ELFCLASS64, interp = false;
-		uint64_t phoff;
-		unsigned phnum, phentsize;
-		if (is64 && size >= sizeof(Elf64_Ehdr)) {
-			const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
-			phoff = eh->e_phoff, phnum = eh->e_phnum, phentsize = eh->e_phentsize;
-		} else {
-			const Elf32_Ehdr *eh = (const Elf32_Ehdr *)map;
-			phoff = eh->e_phoff, phnum = eh->e_phnum, phentsize = eh->e_phentsize;
-		}
-		for (unsigned i = 0; i < phnum; i++) {
-			uint64_t at = phoff + (uint64_t)i * phentsize;
-			if (at + (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) > size)
-				break;
-			uint32_t type = is64 ? ((const Elf64_Phdr *)(map + at))->p_type :
-					       ((const Elf32_Phdr *)(map + at))->p_type;
-			interp |= type == PT_INTERP;
-		}
-		*kind = interp ? PROGRAM_DYNAMIC : PROGRAM_STATIC;
-		if (memmem(map, size, GO_BUILDINF_MARKER, sizeof(GO_BUILDINF_MARKER) - 1) != NULL)
-			*kind = PROGRAM_GO;
-	}
-	munmap((void *)map, size);
-	return 0;
-}
-
 static int child_help(const char *clatrun)
 {
 	execl(clatrun, "clatrun", "--help", (char *)NULL);
@@ -463,14 +409,19 @@ static int dropin_text(const char *name, const char *library, const char *clatru
 	bool wrap = false;
 	for (unsigned i = 0; i < view.exec_count; i++) {
 		size_t plen;
-		enum program_kind kind;
+		char why[PATH_MAX + 64];
 		const char *command = exec_command(view.exec[i], &plen);
 		if (strstr(command, " --supervise=always -- ") != NULL)
 			return say_no(1, "%s: ExecStart=%s is under a supervisor already", name,
 				      view.exec[i]);
-		if (exec_program(name, command, program) != 0 || program_kind(program, &kind) != 0)
+		if (exec_program(name, command, program) != 0)
 			return 1;
-		wrap |= kind == PROGRAM_GO || kind == PROGRAM_STATIC;
+		/* Go and static programs make their socket calls without
+		 * libc's dynamic symbols: the same test as --supervise=auto. */
+		enum clat_sv_need need = clat_sv_inspect(program, why, sizeof(why));
+		if (need == CLAT_SV_NEED_UNKNOWN)
+			return say_no(1, "%s: %s", name, why);
+		wrap |= need == CLAT_SV_NEED_YES;
 	}
 	return wrap ? supervise_dropin(name, &view, clatrun, text, size) :
 		      preload_dropin(name, &view, library, text, size);

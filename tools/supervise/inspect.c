@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,25 +40,46 @@ static bool find_on_path(const char *program, char *out, size_t outlen)
 	return false;
 }
 
-/* The PT_INTERP path of an ELF64 file: 1 with it in out, 0 without
- * PT_INTERP, -1 for headers this cannot read. */
+/* The PT_INTERP path of an ELF file (either class, the host's byte
+ * order): 1 with it in out, 0 without PT_INTERP, -1 for headers this
+ * cannot read. */
 static int find_interp(const unsigned char *map, size_t size, char *out, size_t outlen)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
-	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
-	    (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+	bool is64 = size > EI_CLASS && map[EI_CLASS] == ELFCLASS64;
+	size_t ehsize = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	size_t phsize = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	uint64_t phoff;
+	unsigned phnum, phentsize;
+	if (size < ehsize)
 		return -1;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, map + eh->e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_INTERP)
+	if (is64) {
+		Elf64_Ehdr eh;
+		memcpy(&eh, map, sizeof(eh));
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+	} else {
+		Elf32_Ehdr eh;
+		memcpy(&eh, map, sizeof(eh));
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phentsize = eh.e_phentsize;
+	}
+	if (phentsize != phsize || phoff > size || (size - phoff) / phsize < phnum)
+		return -1;
+	for (unsigned i = 0; i < phnum; i++) {
+		uint64_t type, offset, filesz;
+		if (is64) {
+			Elf64_Phdr ph;
+			memcpy(&ph, map + phoff + i * phsize, sizeof(ph));
+			type = ph.p_type, offset = ph.p_offset, filesz = ph.p_filesz;
+		} else {
+			Elf32_Phdr ph;
+			memcpy(&ph, map + phoff + i * phsize, sizeof(ph));
+			type = ph.p_type, offset = ph.p_offset, filesz = ph.p_filesz;
+		}
+		if (type != PT_INTERP)
 			continue;
-		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset || ph.p_filesz == 0 ||
-		    ph.p_filesz > outlen)
+		if (offset > size || filesz > size - offset || filesz == 0 || filesz > outlen)
 			return -1;
-		memcpy(out, map + ph.p_offset, ph.p_filesz);
-		out[ph.p_filesz - 1] = '\0';
+		memcpy(out, map + offset, filesz);
+		out[filesz - 1] = '\0';
 		return 1;
 	}
 	return 0;
