@@ -499,16 +499,3 @@ bool clat_addrmap_reverse(struct in_addr addr, struct in6_addr *ipv6, char *name
 	leave(fd);
 	return found;
 }
-
-void clat_addrmap_describe(char *path, size_t path_len, struct in_addr *pool,
-			   unsigned *pool_len)
-{
-	bool ok = clat_addrmap_enabled() && lock_store();
-	if (ok)
-		follow_credentials();
-	snprintf(path, path_len, "%s", ok && store.map != NULL ? store.path : "");
-	*pool = ok ? store.pool : clat_settings()->config.map_pool;
-	*pool_len = ok ? store.pool_len : clat_settings()->config.map_pool_len;
-	if (ok)
-		pthread_mutex_unlock(&store_lock);
-}

@@ -39,8 +39,5 @@ bool clat_addrmap_for_ipv6(const struct in6_addr *ipv6, bool allocate, const cha
 /* For reverse lookups: the IPv6 address and name behind a pool address. */
 bool clat_addrmap_reverse(struct in_addr addr, struct in6_addr *ipv6, char *name,
 			  size_t name_len);
-/* The table's file ("" when private) and its pool, for diagnostics. */
-void clat_addrmap_describe(char *path, size_t path_len, struct in_addr *pool,
-			   unsigned *pool_len);
 
 #endif
