@@ -22,6 +22,8 @@
  * words, independent of this build's own types. */
 #define CLAT_REMOTE_MSGHDR_SIZE 56
 #define CLAT_REMOTE_IOVEC_SIZE 16
+/* struct mmsghdr: the msghdr, then the unsigned int msg_len (padded). */
+#define CLAT_REMOTE_MMSGHDR_SIZE 64
 
 enum clat_remote_addr {
 	CLAT_REMOTE_ADDR_NONE = 0, /* NULL pointer: no address */

@@ -3,7 +3,8 @@
  * errno, connect's errno rules, names seen as IPv4, a non-blocking connect
  * waited for with epoll, a signal during a blocking connect, the
  * never-translate rules, and threads rewriting an address while it is
- * being read. Run under clatrun --supervise=always.
+ * being read, and UDP batches (sendmmsg/recvmmsg). Run under clatrun
+ * --supervise=always.
  *
  *   sv_calls ECHO_IPV4 ECHO_PORT BLACKHOLE_IPV4 LOCAL_IPV4
  *
@@ -274,6 +275,92 @@ static void udp_calls(void)
 	close(fd);
 }
 
+/* Receives count echoes with recvmmsg (MSG_WAITFORONE, SO_RCVTIMEO 3 s,
+ * at most 10 calls) and checks each: 4 bytes "mmN\n", and, when asked,
+ * the IPv4 sender. The number received. */
+static int receive_batch(int fd, int count, bool names, unsigned *seen)
+{
+	struct mmsghdr in[3];
+	struct iovec iov[3];
+	char buf[3][16];
+	struct sockaddr_in from[3];
+	struct timeval tv = { .tv_sec = 3 };
+	int got = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*seen = 0;
+	for (int calls = 0; got < count && calls < 10; calls++) {
+		memset(in, 0, sizeof(in));
+		memset(from, 0, sizeof(from));
+		for (int i = 0; i < 3; i++) {
+			iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+			in[i].msg_hdr.msg_iov = &iov[i];
+			in[i].msg_hdr.msg_iovlen = 1;
+			in[i].msg_hdr.msg_name = names ? &from[i] : NULL;
+			in[i].msg_hdr.msg_namelen = names ? sizeof(from[i]) : 0;
+		}
+		int n = recvmmsg(fd, in, (unsigned)(count - got), MSG_WAITFORONE, NULL);
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			bool sender_ok = !names ||
+				(in[i].msg_hdr.msg_namelen == sizeof(from[i]) &&
+				 from[i].sin_family == AF_INET &&
+				 from[i].sin_addr.s_addr == echo_addr.sin_addr.s_addr &&
+				 from[i].sin_port == echo_addr.sin_port);
+			if (in[i].msg_len == 4 && memcmp(buf[i], "mm", 2) == 0 && buf[i][2] >= '0' &&
+			    buf[i][2] <= '2' && sender_ok)
+				*seen |= 1u << (buf[i][2] - '0');
+		}
+		got += n;
+	}
+	return got;
+}
+
+/* sendmmsg and recvmmsg: a batch to an IPv4 address on an unconnected
+ * socket, then a batch without names on a connected one; recvmmsg reports
+ * the IPv4 sender of each datagram. */
+static void udp_batches(void)
+{
+	struct mmsghdr out[3];
+	struct iovec iov[3];
+	char data[3][8];
+	unsigned seen;
+	int fd = udp();
+	memset(out, 0, sizeof(out));
+	for (int i = 0; i < 3; i++) {
+		snprintf(data[i], sizeof(data[i]), "mm%d\n", i);
+		iov[i] = (struct iovec){ data[i], 4 };
+		out[i].msg_hdr.msg_name = &echo_addr;
+		out[i].msg_hdr.msg_namelen = sizeof(echo_addr);
+		out[i].msg_hdr.msg_iov = &iov[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+	}
+	int n = sendmmsg(fd, out, 3, 0);
+	check(n == 3 && out[0].msg_len == 4 && out[1].msg_len == 4 && out[2].msg_len == 4,
+	      "udp: sendmmsg of 3 datagrams to an IPv4 address", "rc %d (%s), msg_len %u %u %u",
+	      n, n < 0 ? strerror(errno) : "-", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+	n = receive_batch(fd, 3, true, &seen);
+	check(n == 3 && seen == 7, "udp: recvmmsg reports the IPv4 sender of each echo",
+	      "%d received, seen mask %x", n, seen);
+	close(fd);
+
+	fd = udp();
+	check_ok(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)),
+		 "udp batches: connect");
+	for (int i = 0; i < 3; i++) {
+		out[i].msg_hdr.msg_name = NULL;
+		out[i].msg_hdr.msg_namelen = 0;
+		out[i].msg_len = 0;
+	}
+	n = sendmmsg(fd, out, 3, 0);
+	check(n == 3 && out[2].msg_len == 4, "udp: connected sendmmsg of 3 without names",
+	      "rc %d (%s)", n, n < 0 ? strerror(errno) : "-");
+	n = receive_batch(fd, 3, true, &seen);
+	check(n == 3 && seen == 7, "udp: connected recvmmsg with names: IPv4 senders",
+	      "%d received, seen mask %x", n, seen);
+	close(fd);
+}
+
 static void nonblocking_epoll(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -398,6 +485,7 @@ int main(int argc, char **argv)
 	bad_arguments();
 	tcp_connect();
 	udp_calls();
+	udp_batches();
 	nonblocking_epoll();
 	signal_during_connect();
 	never_translated();

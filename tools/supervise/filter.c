@@ -73,7 +73,8 @@ static void ret(struct builder *b, unsigned v)
 static void build(struct builder *b)
 {
 	static const unsigned trapped[] = { __NR_connect, __NR_sendmsg, __NR_recvmsg,
-					    __NR_getpeername, __NR_getsockname };
+					    __NR_sendmmsg, __NR_recvmmsg, __NR_getpeername,
+					    __NR_getsockname };
 	load(b, OFF_ARCH);
 	jeq(b, AUDIT_ARCH_I386, I386, NEXT);
 	jeq(b, AUDIT_ARCH_X86_64, NEXT, ALLOW); /* no third ABI on x86-64 */

@@ -47,8 +47,10 @@ static clat_sv_handler handler_for(int nr)
 	case SYS_connect: return clat_sv_on_connect;
 	case SYS_sendto: return clat_sv_on_sendto;
 	case SYS_sendmsg: return clat_sv_on_sendmsg;
+	case SYS_sendmmsg: return clat_sv_on_sendmmsg;
 	case SYS_recvfrom: return clat_sv_on_recvfrom;
 	case SYS_recvmsg: return clat_sv_on_recvmsg;
+	case SYS_recvmmsg: return clat_sv_on_recvmmsg;
 	case SYS_getpeername: return clat_sv_on_getpeername;
 	case SYS_getsockname: return clat_sv_on_getsockname;
 	case SYS_setsockopt: return clat_sv_on_setsockopt;

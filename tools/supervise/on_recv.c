@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/cmsg.h"
@@ -156,33 +157,26 @@ static int scatter(pid_t tid, const struct clat_remote_iov *iov, size_t count, c
 	return 0;
 }
 
-int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
+/* One message received on twin into the program's msghdr at hdr (header
+ * m, read from there): data scattered over its iovecs, the sender and the
+ * control messages in their IPv4 form, msg_namelen, msg_controllen and
+ * msg_flags written back. The length received, or -errno. */
+static int64_t receive_message(struct clat_sv_req *req, int twin, uint64_t hdr,
+			       const struct clat_remote_msghdr *m, int flags)
 {
-	const __u64 *a = req->notif->data.args;
 	pid_t tid = (pid_t)req->notif->pid;
-	unsigned char raw[CLAT_REMOTE_MSGHDR_SIZE];
-	struct clat_remote_msghdr m;
-	ssize_t got = clat_sv_read(tid, a[1], raw, sizeof(raw));
-	if (got < 0 || clat_remote_msghdr_decode(raw, (size_t)got, 0, &m) != 0 ||
-	    (m.name == 0 && m.controllen == 0))
-		return CLAT_SV_CONTINUE;
-	int twin = datagram_twin(req, (int)a[0]);
-	if (twin < 0)
-		return CLAT_SV_CONTINUE;
 	/* The room the iovecs give, decoded now so that a bad array is the
 	 * kernel's errno before anything is received. */
 	struct clat_remote_iov iov[CLAT_REMOTE_IOV_MAX];
 	unsigned char rawiov[CLAT_REMOTE_IOV_MAX * CLAT_REMOTE_IOVEC_SIZE];
 	uint64_t room;
-	got = clat_sv_read(tid, m.iov, rawiov, (size_t)m.iovlen * CLAT_REMOTE_IOVEC_SIZE);
+	ssize_t got = clat_sv_read(tid, m->iov, rawiov, (size_t)m->iovlen * CLAT_REMOTE_IOVEC_SIZE);
 	int64_t rc = got < 0 ? -EFAULT :
-		clat_remote_iov_decode(rawiov, (size_t)got, (size_t)m.iovlen, iov, &room);
-	if (rc != 0) {
-		close(twin);
+		clat_remote_iov_decode(rawiov, (size_t)got, (size_t)m->iovlen, iov, &room);
+	if (rc != 0)
 		return rc;
-	}
 	size_t len = room > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)room;
-	size_t ctl_room = m.controllen > CONTROL_MAX ? CONTROL_MAX : (size_t)m.controllen;
+	size_t ctl_room = m->controllen > CONTROL_MAX ? CONTROL_MAX : (size_t)m->controllen;
 	size_t ctl6_room = ctl_room ? clat_cmsg_ipv6_space(ctl_room) : 0;
 	char *data = malloc(len ? len : 1);
 	char *ctl6 = malloc(ctl6_room ? ctl6_room : 1), *ctl4 = malloc(ctl_room ? ctl_room : 1);
@@ -190,7 +184,6 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 		free(data);
 		free(ctl6);
 		free(ctl4);
-		close(twin);
 		return -ENOMEM;
 	}
 	struct sockaddr_in6 from;
@@ -198,28 +191,119 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from),
 			      .msg_iov = &one, .msg_iovlen = 1,
 			      .msg_control = ctl6_room ? ctl6 : NULL, .msg_controllen = ctl6_room };
-	ssize_t n = receive(req, twin, (int)a[2], recvmsg_once, &msg);
+	ssize_t n = receive(req, twin, flags, recvmsg_once, &msg);
 	rc = n;
 	if (n >= 0) {
 		size_t copy = (size_t)n < len ? (size_t)n : len;
 		struct sockaddr_storage view;
 		socklen_t vlen = sender_view(req->settings, &from, msg.msg_namelen, &view);
-		uint32_t namelen = vlen < m.namelen ? vlen : m.namelen;
+		uint32_t namelen = vlen < m->namelen ? vlen : m->namelen;
 		bool truncated = false;
 		uint64_t controllen = ctl_room ? clat_cmsg_to_ipv4(ctl6, msg.msg_controllen, ctl4, ctl_room,
 								  req->settings->local_ipv4, &truncated) : 0;
-		int32_t flags = msg.msg_flags | (truncated ? MSG_CTRUNC : 0);
-		if (scatter(tid, iov, (size_t)m.iovlen, data, copy) != 0 ||
-		    (m.name != 0 && clat_sv_write(tid, m.name, &view, namelen) != 0) ||
-		    clat_sv_write(tid, a[1] + 8, &(int32_t){ m.name ? (int32_t)vlen : 0 }, 4) != 0 ||
-		    clat_sv_write(tid, m.control, ctl4, (size_t)controllen) != 0 ||
-		    clat_sv_write(tid, a[1] + 40, &controllen, sizeof(controllen)) != 0 ||
-		    clat_sv_write(tid, a[1] + 48, &flags, sizeof(flags)) != 0)
+		int32_t out_flags = msg.msg_flags | (truncated ? MSG_CTRUNC : 0);
+		if (scatter(tid, iov, (size_t)m->iovlen, data, copy) != 0 ||
+		    (m->name != 0 && clat_sv_write(tid, m->name, &view, namelen) != 0) ||
+		    clat_sv_write(tid, hdr + 8, &(int32_t){ m->name ? (int32_t)vlen : 0 }, 4) != 0 ||
+		    clat_sv_write(tid, m->control, ctl4, (size_t)controllen) != 0 ||
+		    clat_sv_write(tid, hdr + 40, &controllen, sizeof(controllen)) != 0 ||
+		    clat_sv_write(tid, hdr + 48, &out_flags, sizeof(out_flags)) != 0)
 			rc = -EFAULT;
 	}
 	free(data);
 	free(ctl6);
 	free(ctl4);
+	return rc;
+}
+
+/* The header at addr: 0, or the kernel's errno for it. */
+static int read_header(pid_t tid, uint64_t addr, struct clat_remote_msghdr *m)
+{
+	unsigned char raw[CLAT_REMOTE_MSGHDR_SIZE];
+	ssize_t got = clat_sv_read(tid, addr, raw, sizeof(raw));
+	return got < 0 ? -EFAULT : clat_remote_msghdr_decode(raw, (size_t)got, 0, m);
+}
+
+int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	struct clat_remote_msghdr m;
+	if (read_header((pid_t)req->notif->pid, a[1], &m) != 0 ||
+	    (m.name == 0 && m.controllen == 0))
+		return CLAT_SV_CONTINUE;
+	int twin = datagram_twin(req, (int)a[0]);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
+	int64_t rc = receive_message(req, twin, a[1], &m, (int)a[2]);
 	close(twin);
 	return rc;
+}
+
+/* Nanoseconds on the monotonic clock. */
+static int64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* recvmmsg(2) on a datagram twin whose first header asks for the sender
+ * or control messages (the first message decides, as for sendmmsg): one
+ * receive per message. MSG_WAITFORONE makes every receive after the first
+ * non-blocking. The timeout is checked after each datagram, as the kernel
+ * checks it, and the time left is written back. An error after the first
+ * datagram ends the batch with the count received. */
+int64_t clat_sv_on_recvmmsg(struct clat_sv_req *req)
+{
+	const __u64 *a = req->notif->data.args;
+	pid_t tid = (pid_t)req->notif->pid;
+	int flags = (int)a[3];
+	/* The kernel takes at most UIO_MAXIOV messages (recvmmsg(2)). */
+	unsigned vlen = a[2] > CLAT_REMOTE_IOV_MAX ? CLAT_REMOTE_IOV_MAX : (unsigned)a[2];
+	struct clat_remote_msghdr m;
+	if (vlen == 0 || read_header(tid, a[1], &m) != 0 || (m.name == 0 && m.controllen == 0))
+		return CLAT_SV_CONTINUE;
+	struct timespec timeout;
+	int64_t deadline = 0;
+	if (a[4] != 0) {
+		if (clat_sv_read(tid, a[4], &timeout, sizeof(timeout)) != (ssize_t)sizeof(timeout))
+			return -EFAULT;
+		if (timeout.tv_sec < 0 || timeout.tv_nsec < 0 || timeout.tv_nsec >= 1000000000)
+			return -EINVAL;
+		deadline = now_ns() + (int64_t)timeout.tv_sec * 1000000000 + timeout.tv_nsec;
+	}
+	int twin = datagram_twin(req, (int)a[0]);
+	if (twin < 0)
+		return CLAT_SV_CONTINUE;
+	int64_t received = 0;
+	for (unsigned i = 0; i < vlen; i++) {
+		uint64_t at = a[1] + (uint64_t)i * CLAT_REMOTE_MMSGHDR_SIZE;
+		int one_flags = flags & ~MSG_WAITFORONE;
+		if (i > 0 && (flags & MSG_WAITFORONE))
+			one_flags |= MSG_DONTWAIT;
+		int64_t rc = i == 0 ? 0 : read_header(tid, at, &m);
+		if (rc == 0)
+			rc = receive_message(req, twin, at, &m, one_flags);
+		uint32_t len = rc >= 0 ? (uint32_t)rc : 0;
+		if (rc >= 0 && clat_sv_write(tid, at + CLAT_REMOTE_MSGHDR_SIZE, &len, sizeof(len)) != 0)
+			rc = -EFAULT;
+		if (rc < 0) {
+			if (received == 0)
+				received = rc;
+			break;
+		}
+		received++;
+		if (a[4] != 0 && now_ns() >= deadline)
+			break;
+	}
+	if (a[4] != 0 && received >= 0) {
+		int64_t left = deadline - now_ns();
+		if (left < 0)
+			left = 0;
+		timeout.tv_sec = (time_t)(left / 1000000000);
+		timeout.tv_nsec = (long)(left % 1000000000);
+		clat_sv_write(tid, a[4], &timeout, sizeof(timeout));
+	}
+	close(twin);
+	return received;
 }

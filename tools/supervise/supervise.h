@@ -169,8 +169,10 @@ int clat_sv_ipv4_socket(struct clat_sv_req *req, int fd, int *type, int *protoco
 int64_t clat_sv_on_connect(struct clat_sv_req *req);
 int64_t clat_sv_on_sendto(struct clat_sv_req *req);
 int64_t clat_sv_on_sendmsg(struct clat_sv_req *req);
+int64_t clat_sv_on_sendmmsg(struct clat_sv_req *req);
 int64_t clat_sv_on_recvfrom(struct clat_sv_req *req);
 int64_t clat_sv_on_recvmsg(struct clat_sv_req *req);
+int64_t clat_sv_on_recvmmsg(struct clat_sv_req *req);
 int64_t clat_sv_on_getpeername(struct clat_sv_req *req);
 int64_t clat_sv_on_getsockname(struct clat_sv_req *req);
 int64_t clat_sv_on_setsockopt(struct clat_sv_req *req);
