@@ -12,6 +12,7 @@
 #include "export.h"
 #include "state/fdtable.h"
 #include "state/ipv4_route.h"
+#include "state/log.h"
 #include "sys/realcalls.h"
 #include "state/settings.h"
 
@@ -85,6 +86,7 @@ static int early_socket(int type)
 	rec->kind = CLAT_KIND_STREAM;
 	rec->early = true;
 	clat_fd_set_state(rec, CLAT_FD_TRANSLATED); /* last: publishes the rest */
+	clat_log("switch: fd %d is AF_INET6 from socket() on (tcp, early switch)", fd);
 	return fd;
 }
 

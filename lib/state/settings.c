@@ -126,10 +126,10 @@ static bool load_settings(struct clat_settings *s)
 		return true;
 	}
 	s->enabled = s->config.mode != CLAT_MODE_OFF;
-	/* The early switch is opt-in until every layer (the preload layer's
-	 * fail-open and two-copies cases) has been checked with it. */
+	/* The early switch unless CLAT_EARLY_SWITCH=0 (a way to compare the
+	 * two, and to step back from the early one if a program needs it). */
 	const char *early = s->secure ? NULL : getenv("CLAT_EARLY_SWITCH");
-	s->late_switch = early == NULL || early[0] != '1';
+	s->late_switch = early != NULL && early[0] == '0' && early[1] == '\0';
 	char prefix[64] = "none";
 	if (s->config.has_prefix)
 		clat_prefix_set_add(&s->explicit_prefixes, &s->config.prefix);

@@ -11,9 +11,9 @@
 struct clat_settings {
 	bool enabled;    /* false: every hook is a plain pass-through */
 	bool secure;     /* AT_SECURE: environment ignored */
-	/* Unless CLAT_EARLY_SWITCH=1: AF_INET sockets are never made
-	 * AF_INET6 at socket(), only at their first translated connect or
-	 * send. */
+	/* CLAT_EARLY_SWITCH=0: AF_INET TCP sockets are never made AF_INET6
+	 * at socket(), only at their first translated connect (the late
+	 * switch, which UDP always takes). */
 	bool late_switch;
 	struct clat_config config;
 	struct clat_prefix_set explicit_prefixes; /* config.prefix, when set */

@@ -318,21 +318,33 @@ for spec in "t_connect:$CONNECT_CASES" "t_udp:$UDP_CASES" "t_options:$OPTION_CAS
 done
 
 # The early switch (ARCHITECTURE.md, "Life of a translated connect"): no
-# IPv4 route here, so with CLAT_EARLY_SWITCH=1 an AF_INET TCP socket is
-# AF_INET6 from socket() on; without it, AF_INET until the connect.
+# IPv4 route here, so an AF_INET TCP socket is AF_INET6 from socket() on;
+# with CLAT_EARLY_SWITCH=0, AF_INET until the connect (the late switch).
 run pass lib "t_connect early: AF_INET6 in the kernel from socket() on" T_KERNEL_FAM=6 \
-	CLAT_EARLY_SWITCH=1 "$B/t_connect" early
+	"$B/t_connect" early
 run fail nolib "t_connect early fails without the library" T_KERNEL_FAM=6 "$B/t_connect" early
-run pass lib "t_connect early, default (late switch): AF_INET until the connect" \
-	T_KERNEL_FAM=4 "$B/t_connect" early
+run pass lib "t_connect early, CLAT_EARLY_SWITCH=0 (late switch): AF_INET until the connect" \
+	T_KERNEL_FAM=4 CLAT_EARLY_SWITCH=0 "$B/t_connect" early
 run pass lib "t_connect early-back: SO_BROADCAST gives the AF_INET socket back" \
-	CLAT_EARLY_SWITCH=1 "$B/t_connect" early-back
+	"$B/t_connect" early-back
+
+# The late switch, which TCP sockets take with CLAT_EARLY_SWITCH=0 (and
+# when the early one cannot be had), through the TCP cases above.
+for spec in "t_connect:$CONNECT_CASES" "t_options:soopts tcpopts tos-ttl-tcp domain" \
+	"t_names:peer sock bad-pointers" "t_fdlife:dup dup2-over close-reuse close-range"; do
+	prog=${spec%%:*}
+	for c in ${spec#*:}; do
+		run pass lib "$prog $c, late switch (CLAT_EARLY_SWITCH=0)" CLAT_EARLY_SWITCH=0 \
+			"$B/$prog" "$c"
+	done
+done
 
 # Fail open: after a first translated connection, no fd is left for the
-# next (late) switch, which must then report the real ENETUNREACH.
+# next (late) switch, which must then report the real ENETUNREACH. (An
+# early-switched socket needs no second fd at its connect.)
 for prog in t_connect t_udp; do
-	run pass lib "$prog emfile: fails open (ENETUNREACH) with no fd for the switch" \
-		"$B/$prog" emfile
+	run pass lib "$prog emfile: fails open (ENETUNREACH) with no fd for the late switch" \
+		CLAT_EARLY_SWITCH=0 "$B/$prog" emfile
 	run fail nolib "$prog emfile fails without the library" "$B/$prog" emfile
 done
 

@@ -191,8 +191,8 @@ static int kernel_domain(int fd)
 
 /* The early switch: with no IPv4 route (this namespace), an AF_INET TCP
  * socket is AF_INET6 in the kernel from socket() on, yet AF_INET to the
- * program, and connects through the prefix. T_KERNEL_FAM: 6 under
- * CLAT_EARLY_SWITCH=1, else 4 (switched at the connect instead). */
+ * program, and connects through the prefix. T_KERNEL_FAM: 6 by default,
+ * 4 under CLAT_EARLY_SWITCH=0 (switched at the connect instead). */
 static void c_early(void)
 {
 	const char *want = getenv("T_KERNEL_FAM");

@@ -18,6 +18,8 @@
  *                    same socket tries once more ("retry")
  *   emfile-cold      the same, but without the warm-up below: the first
  *                    call libclat sees happens with no descriptor left
+ * With P_BLOCK_FIRST=1 a seccomp BLOCK is installed before the socket is
+ * made instead.
  * Before the test socket is made, every BLOCK but emfile-cold warms the
  * library up with a UDP connect to 127.0.0.1:9 (never translated, but it
  * makes libclat load its settings), so that the blocked step is the switch
@@ -36,6 +38,7 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -273,12 +276,18 @@ int main(int argc, char **argv)
 		}
 		close(warm);
 	}
-	int fd = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-	if (fd < 0) {
+	/* P_BLOCK_FIRST=1: a seccomp BLOCK goes in before the socket is
+	 * made, so that libclat's early switch (an AF_INET6 socket at
+	 * socket()) meets it too. */
+	bool first = getenv("P_BLOCK_FIRST") != NULL && strncmp(argv[2], "seccomp-", 8) == 0;
+	int rc = first ? block(argv[2], -1) : 0;
+	int fd = rc == 0 ? socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0) : -1;
+	if (rc == 0 && fd < 0) {
 		printf("setup: socket: %s\n", p_errname(errno));
 		return 2;
 	}
-	int rc = block(argv[2], fd);
+	if (!first)
+		rc = block(argv[2], fd);
 	if (rc == 77) {
 		printf("SKIP: no seccomp filter for this architecture\n");
 		return 77;

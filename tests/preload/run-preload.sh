@@ -681,15 +681,24 @@ if section twice "3. two copies: LD_PRELOAD plus ld.so.preload"; then
 			eval "has '^libclat $LIBCLAT\$' && has '^libclat $LIBCLAT2\$' && has '^libclat-copies 2\$'"
 		check "$desc: one translated connection, getpeername $DST" \
 			eval "probe_reached $SYN && server_saw tcp 1 $SYN"
-		check "$desc: one family switch in the debug log" \
-			eval "[ \"\$(grep -c 'is now AF_INET6' '$dbg')\" = 1 ]"
+		check "$desc: one family switch in the debug log (early, at socket())" \
+			eval "[ \"\$(grep -cE 'is (now )?AF_INET6' '$dbg')\" = 1 ] && \
+			      grep -q 'AF_INET6 from socket() on' '$dbg'"
 		# The passive copy returns before it configures its log: a second
 		# "settings:" line means that both copies are active.
 		check "$desc: the second copy stays passive (one copy loads settings)" \
 			eval "[ \"\$(grep -c 'settings:' '$dbg')\" = 1 ]"
 		if [ -n "$STRACE" ]; then
 			mark; xrun "$@" "$STRACE" -f -qq -o "$st" -e trace=socket,connect,dup3 "$PROBE" tcp
-			check "$desc (strace): exactly one socket(AF_INET6), one dup3, one connect to $SYN" \
+			check "$desc (strace): one socket(AF_INET6), no AF_INET TCP socket, no dup3, one connect to $SYN" \
+				eval "probe_reached $SYN && \
+				      [ \"\$(grep -c 'socket(AF_INET6' '$st')\" = 1 ] && \
+				      ! grep -q 'socket(AF_INET, SOCK_STREAM' '$st' && \
+				      ! grep -q 'dup3(' '$st' && \
+				      [ \"\$(grep -c 'connect(.*$SYN' '$st')\" = 1 ]"
+			mark; xrun "$@" CLAT_EARLY_SWITCH=0 "$STRACE" -f -qq -o "$st" -e trace=socket,connect,dup3 \
+				"$PROBE" tcp
+			check "$desc, late switch (strace): exactly one socket(AF_INET6), one dup3, one connect to $SYN" \
 				eval "probe_reached $SYN && \
 				      [ \"\$(grep -c 'socket(AF_INET6' '$st')\" = 1 ] && \
 				      [ \"\$(grep -c 'dup3(' '$st')\" = 1 ] && \
@@ -724,14 +733,19 @@ if section stack "4. stacked with another preload library that wraps connect()";
 		check "$desc: libpcount saw $want" grep -qx "libpcount: connect $want other=0" "$cnt"
 	}
 	# libpcount first: it sees the program's call; libclat first: libpcount
-	# is libclat's "real" connect and sees the IPv4 try and the IPv6 call.
+	# is libclat's "real" connect and sees its calls: in mode auto the IPv4
+	# try before the translated one, on the early-switched socket as
+	# ::ffff:a.b.c.d (AF_INET6), with CLAT_EARLY_SWITCH=0 on the AF_INET
+	# socket; mode always makes no IPv4 try.
 	stacked "LD_PRELOAD=libpcount:libclat" "inet=1 inet6=0" LD_PRELOAD="$PCOUNT:$LIBCLAT"
-	stacked "LD_PRELOAD=libclat:libpcount" "inet=1 inet6=1" LD_PRELOAD="$LIBCLAT:$PCOUNT"
+	stacked "LD_PRELOAD=libclat:libpcount" "inet=0 inet6=2" LD_PRELOAD="$LIBCLAT:$PCOUNT"
+	stacked "LD_PRELOAD=libclat:libpcount, late switch" "inet=1 inet6=1" \
+		LD_PRELOAD="$LIBCLAT:$PCOUNT" CLAT_EARLY_SWITCH=0
 	stacked "LD_PRELOAD=libclat:libpcount, mode = always" "inet=0 inet6=1" \
 		-c "$TMP/conf/fleet-always.conf" LD_PRELOAD="$LIBCLAT:$PCOUNT"
 	stacked "ld.so.preload=libclat + LD_PRELOAD=libpcount" "inet=1 inet6=0" \
 		-p "$LIBCLAT" LD_PRELOAD="$PCOUNT"
-	stacked "ld.so.preload=libclat,libpcount" "inet=1 inet6=1" -p "$LIBCLAT" -p "$PCOUNT"
+	stacked "ld.so.preload=libclat,libpcount" "inet=0 inet6=2" -p "$LIBCLAT" -p "$PCOUNT"
 	stacked "ld.so.preload=libpcount,libclat" "inet=1 inet6=0" -p "$PCOUNT" -p "$LIBCLAT"
 	cnt=$TMP/out/count.alone
 	rm -f "$cnt"
@@ -743,7 +757,7 @@ if section stack "4. stacked with another preload library that wraps connect()";
 		mark; xrun -p "$LIBCLAT" -p "$PCOUNT" P_COUNT_OUT="$cnt" "$PY" -c "$PYTCP"
 		check "python3 with ld.so.preload=libclat,libpcount: translated" \
 			eval "rc_is 0 && has '^python-ok$' && server_saw tcp 1 $SYN && \
-			      grep -qx 'libpcount: connect inet=1 inet6=1 other=0' '$cnt'"
+			      grep -qx 'libpcount: connect inet=0 inet6=2 other=0' '$cnt'"
 	fi
 fi
 
@@ -783,6 +797,11 @@ if section failopen "6./7. fail open: AF_INET6 refused (seccomp), switch steps r
 	mode_of() { if [ "$1" = fleet-always ]; then echo always; else echo auto; fi; }
 	# Every case must give what the program gets without libclat: the
 	# IPv4 call's ENETUNREACH, socket still AF_INET, same descriptors.
+	# p_failopen makes its socket before it blocks AF_INET6 (or takes
+	# the descriptors), so these cases test the late switch
+	# (CLAT_EARLY_SWITCH=0): an early-switched socket needs nothing more
+	# at its connect. Blocked before socket() (P_BLOCK_FIRST, below), the
+	# early switch falls back to the AF_INET socket the program asked for.
 	# The library's debug log (a file: stderr must stay clean) shows that
 	# the switch was attempted and where it stopped.
 	failopen() { # PROTO BLOCK LOG-REGEX
@@ -794,7 +813,7 @@ if section failopen "6./7. fail open: AF_INET6 refused (seccomp), switch steps r
 		for cf in fleet fleet-always; do
 			dbg=$TMP/out/failopen.$N.log
 			mark; xrun -p "$LIBCLAT" -c "$TMP/conf/$cf.conf" CLAT_DEBUG="$dbg" \
-				"$FAILOPEN" "$proto" "$blk"
+				CLAT_EARLY_SWITCH=0 "$FAILOPEN" "$proto" "$blk"
 			check "$proto $blk, mode $(mode_of $cf): the switch was tried and stopped ($logre)" \
 				grep -qE "switch: fd [0-9]+: $logre" "$dbg"
 			check "$proto $blk, mode $(mode_of $cf): fails open (ENETUNREACH, AF_INET, no fd leaked)" \
@@ -821,6 +840,23 @@ if section failopen "6./7. fail open: AF_INET6 refused (seccomp), switch steps r
 		failopen $proto seccomp-dup3 "left on IPv4: Operation not permitted"
 	done
 	failopen udp seccomp-v6opt "left on IPv4: Operation not permitted"
+	# AF_INET6 refused before socket(): the early switch gets no socket and
+	# the program its AF_INET one, which the late switch then also fails
+	# to switch (and says so) at the connect.
+	for blk in seccomp-eperm seccomp-eafnosupport; do
+		xrun P_BLOCK_FIRST=1 "$FAILOPEN" tcp $blk
+		ref=$OUT
+		for cf in fleet fleet-always; do
+			dbg=$TMP/out/failopen.$N.log
+			mark; xrun -p "$LIBCLAT" -c "$TMP/conf/$cf.conf" CLAT_DEBUG="$dbg" \
+				P_BLOCK_FIRST=1 "$FAILOPEN" tcp $blk
+			check "tcp $blk before socket(), mode $(mode_of $cf): AF_INET socket, fails open, output identical" \
+				eval "rc_is 0 && has '^result tcp .*errno=ENETUNREACH domain=AF_INET\$' && \
+				      nothing_reached && stderr_clean && diff -u '$ref' '$OUT' && \
+				      ! grep -q 'from socket() on' '$dbg' && \
+				      grep -qE 'switch: fd [0-9]+: no AF_INET6 socket' '$dbg'"
+		done
+	done
 	# EMFILE: afterwards the limit is raised and the same socket retries.
 	# emfile: libclat has loaded its settings before (a UDP connect to
 	# 127.0.0.1), so only the switch lacks a descriptor; emfile-cold: the
@@ -834,7 +870,7 @@ if section failopen "6./7. fail open: AF_INET6 refused (seccomp), switch steps r
 				eval "rc_is 0 && has '^retry $proto .*errno=ENETUNREACH domain=AF_INET'"
 			for cf in fleet fleet-always; do
 				mark; xrun -p "$LIBCLAT" -c "$TMP/conf/$cf.conf" T_RETRY_EXPECT=ok \
-					"$FAILOPEN" "$proto" $blk
+					CLAT_EARLY_SWITCH=0 "$FAILOPEN" "$proto" $blk
 				check "$proto $blk, mode $(mode_of $cf): fails open (ENETUNREACH, AF_INET, no fd leaked)" \
 					eval "has '^result $proto .*errno=ENETUNREACH domain=AF_INET\$' && \
 					      has '^again $proto .*errno=ENETUNREACH domain=AF_INET\$' && \
