@@ -14,11 +14,13 @@
  * dlsym(RTLD_DEFAULT) searches the same global scope the loader binds an
  * import in, so a program's own definition (an allocator) still wins.
  * Every name here is part of the glibc ABI the library was linked
- * against. */
+ * against. The module's copy of the core is compiled with this header
+ * forced in first (-include, lib/Makefile.am). */
 #ifndef CLAT_LAZY_LIBC_H
 #define CLAT_LAZY_LIBC_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -34,6 +36,7 @@
 #include <sys/auxv.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -75,6 +78,8 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define munmap(...) CLAT_LAZY(munmap, "munmap")(__VA_ARGS__)
 #define pthread_once(...) CLAT_LAZY(pthread_once, "pthread_once")(__VA_ARGS__)
 #define dladdr(...) CLAT_LAZY(dladdr, "dladdr")(__VA_ARGS__)
+#define chmod(...) CLAT_LAZY(chmod, "chmod")(__VA_ARGS__)
+#define closedir(...) CLAT_LAZY(closedir, "closedir")(__VA_ARGS__)
 #define dirname(...) CLAT_LAZY(dirname, "dirname")(__VA_ARGS__)
 #define fchmod(...) CLAT_LAZY(fchmod, "fchmod")(__VA_ARGS__)
 #define fclose(...) CLAT_LAZY(fclose, "fclose")(__VA_ARGS__)
@@ -91,12 +96,17 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define geteuid(...) CLAT_LAZY(geteuid, "geteuid")(__VA_ARGS__)
 #define getifaddrs(...) CLAT_LAZY(getifaddrs, "getifaddrs")(__VA_ARGS__)
 #define getpid(...) CLAT_LAZY(getpid, "getpid")(__VA_ARGS__)
+#define getrlimit(...) CLAT_LAZY(getrlimit, "getrlimit")(__VA_ARGS__)
 #define getuid(...) CLAT_LAZY(getuid, "getuid")(__VA_ARGS__)
 #define inet_aton(...) CLAT_LAZY(inet_aton, "inet_aton")(__VA_ARGS__)
+#define lstat(...) CLAT_LAZY(lstat, "lstat")(__VA_ARGS__)
 #define malloc(...) CLAT_LAZY(malloc, "malloc")(__VA_ARGS__)
 #define mkdir(...) CLAT_LAZY(mkdir, "mkdir")(__VA_ARGS__)
 #define mkostemp(...) CLAT_LAZY(mkostemp, "mkostemp")(__VA_ARGS__)
+#define nanosleep(...) CLAT_LAZY(nanosleep, "nanosleep")(__VA_ARGS__)
 #define open(...) CLAT_LAZY(open, "open")(__VA_ARGS__)
+#define opendir(...) CLAT_LAZY(opendir, "opendir")(__VA_ARGS__)
+#define posix_fallocate(...) CLAT_LAZY(posix_fallocate, "posix_fallocate")(__VA_ARGS__)
 #define poll(...) CLAT_LAZY(poll, "poll")(__VA_ARGS__)
 #define pthread_atfork(...) clat_lazy_atfork(__VA_ARGS__)
 #define pthread_mutex_consistent(...) CLAT_LAZY(pthread_mutex_consistent, "pthread_mutex_consistent")(__VA_ARGS__)
@@ -109,7 +119,9 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define pthread_mutexattr_init(...) CLAT_LAZY(pthread_mutexattr_init, "pthread_mutexattr_init")(__VA_ARGS__)
 #define pthread_mutexattr_setpshared(...) CLAT_LAZY(pthread_mutexattr_setpshared, "pthread_mutexattr_setpshared")(__VA_ARGS__)
 #define pthread_mutexattr_setrobust(...) CLAT_LAZY(pthread_mutexattr_setrobust, "pthread_mutexattr_setrobust")(__VA_ARGS__)
+#define qsort(...) CLAT_LAZY(qsort, "qsort")(__VA_ARGS__)
 #define read(...) CLAT_LAZY(read, "read")(__VA_ARGS__)
+#define readdir(...) CLAT_LAZY(readdir, "readdir")(__VA_ARGS__)
 #define realloc(...) CLAT_LAZY(realloc, "realloc")(__VA_ARGS__)
 #define rename(...) CLAT_LAZY(rename, "rename")(__VA_ARGS__)
 /* <stdio.h> binds the C99 sscanf to this name (-std=gnu11). */
