@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/remote_msg.h"
 #include "supervise.h"
 
 #ifndef PIDFD_THREAD
@@ -35,6 +36,20 @@ int clat_sv_write(pid_t tid, uint64_t addr, const void *buf, size_t len)
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
 	ssize_t n = process_vm_writev(tid, &local, 1, &remote, 1, 0);
 	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+bool clat_sv_batch_record(pid_t tid, uint64_t mmsghdr, int64_t rc, int64_t *done)
+{
+	uint32_t len = rc >= 0 ? (uint32_t)rc : 0;
+	if (rc >= 0 && clat_sv_write(tid, mmsghdr + CLAT_REMOTE_MSGHDR_SIZE, &len, sizeof(len)) != 0)
+		rc = -EFAULT;
+	if (rc < 0) {
+		if (*done == 0)
+			*done = rc;
+		return false;
+	}
+	(*done)++;
+	return true;
 }
 
 static pid_t thread_group(pid_t tid)

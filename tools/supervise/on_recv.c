@@ -284,15 +284,8 @@ int64_t clat_sv_on_recvmmsg(struct clat_sv_req *req)
 		int64_t rc = i == 0 ? 0 : read_header(tid, at, &m);
 		if (rc == 0)
 			rc = receive_message(req, twin, at, &m, one_flags);
-		uint32_t len = rc >= 0 ? (uint32_t)rc : 0;
-		if (rc >= 0 && clat_sv_write(tid, at + CLAT_REMOTE_MSGHDR_SIZE, &len, sizeof(len)) != 0)
-			rc = -EFAULT;
-		if (rc < 0) {
-			if (received == 0)
-				received = rc;
+		if (!clat_sv_batch_record(tid, at, rc, &received))
 			break;
-		}
-		received++;
 		if (a[4] != 0 && now_ns() >= deadline)
 			break;
 	}

@@ -238,15 +238,8 @@ int64_t clat_sv_on_sendmmsg(struct clat_sv_req *req)
 		}
 		if (rc == 0)
 			rc = send_message(tid, twin, &m, to, tolen, flags);
-		uint32_t len = rc >= 0 ? (uint32_t)rc : 0;
-		if (rc >= 0 && clat_sv_write(tid, at + CLAT_REMOTE_MSGHDR_SIZE, &len, sizeof(len)) != 0)
-			rc = -EFAULT;
-		if (rc < 0) {
-			if (sent == 0)
-				sent = rc;
+		if (!clat_sv_batch_record(tid, at, rc, &sent))
 			break;
-		}
-		sent++;
 	}
 	close(twin);
 	return sent;

@@ -83,6 +83,11 @@ ssize_t clat_sv_read(pid_t tid, uint64_t addr, void *buf, size_t len);
 /* Writes len bytes to the child's addr; 0 or -EFAULT (all or nothing is
  * not promised, as with the kernel's copy_to_user). */
 int clat_sv_write(pid_t tid, uint64_t addr, const void *buf, size_t len);
+/* One message of a sendmmsg/recvmmsg batch done with rc (its length or
+ * -errno), the struct mmsghdr at mmsghdr: writes msg_len and counts it in
+ * *done; false ends the batch (an error: *done becomes it if no message
+ * went before, the kernel's rule). */
+bool clat_sv_batch_record(pid_t tid, uint64_t mmsghdr, int64_t rc, int64_t *done);
 /* The pidfd of the calling process (opened once per request). */
 int clat_sv_pidfd(struct clat_sv_req *req);
 /* The child's fd as a file of ours (pidfd_getfd), -1 with errno. */
