@@ -22,19 +22,6 @@
 /* The most control-message room copied for a program in one call. */
 #define CONTROL_MAX 65536
 
-static int datagram_twin(struct clat_sv_req *req, int fd)
-{
-	struct clat_sv_twin twin;
-	int mine;
-	if (!clat_sv_twin_find(req, fd, &twin, &mine))
-		return -1;
-	if (twin.type != SOCK_DGRAM) {
-		close(mine);
-		return -1;
-	}
-	return mine;
-}
-
 /* The sender as the program must see it (sockaddr_in, or the IPv6 one
  * unchanged when it has no IPv4 form). */
 static socklen_t sender_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *from,
@@ -117,7 +104,7 @@ int64_t clat_sv_on_recvfrom(struct clat_sv_req *req)
 	 * off the queue for a call that cannot report its sender. */
 	if (clat_sv_read(tid, a[5], &room, sizeof(room)) != (ssize_t)sizeof(room) || room < 0)
 		return CLAT_SV_CONTINUE;
-	int twin = datagram_twin(req, (int)a[0]);
+	int twin = clat_sv_datagram_twin(req, (int)a[0]);
 	if (twin < 0)
 		return CLAT_SV_CONTINUE;
 	size_t len = a[2] > CLAT_SV_BUF_MAX ? CLAT_SV_BUF_MAX : (size_t)a[2];
@@ -231,7 +218,7 @@ int64_t clat_sv_on_recvmsg(struct clat_sv_req *req)
 	if (read_header((pid_t)req->notif->pid, a[1], &m) != 0 ||
 	    (m.name == 0 && m.controllen == 0))
 		return CLAT_SV_CONTINUE;
-	int twin = datagram_twin(req, (int)a[0]);
+	int twin = clat_sv_datagram_twin(req, (int)a[0]);
 	if (twin < 0)
 		return CLAT_SV_CONTINUE;
 	int64_t rc = receive_message(req, twin, a[1], &m, (int)a[2]);
@@ -272,7 +259,7 @@ int64_t clat_sv_on_recvmmsg(struct clat_sv_req *req)
 			return -EINVAL;
 		deadline = now_ns() + (int64_t)timeout.tv_sec * 1000000000 + timeout.tv_nsec;
 	}
-	int twin = datagram_twin(req, (int)a[0]);
+	int twin = clat_sv_datagram_twin(req, (int)a[0]);
 	if (twin < 0)
 		return CLAT_SV_CONTINUE;
 	int64_t received = 0;

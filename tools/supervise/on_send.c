@@ -21,14 +21,10 @@
 static int datagram_twin(struct clat_sv_req *req, int fd, const struct sockaddr_in *dst,
 			 struct sockaddr_in6 *dst6)
 {
-	struct clat_sv_twin twin;
 	const char *why;
-	int mine, type, protocol;
-	if (clat_sv_twin_find(req, fd, &twin, &mine)) {
-		if (twin.type != SOCK_DGRAM) {
-			close(mine);
-			return -1;
-		}
+	int type, protocol;
+	int mine = clat_sv_datagram_twin(req, fd);
+	if (mine >= 0) {
 		clat_sv_destination(req->settings, dst, true, dst6, &why);
 		return mine;
 	}
@@ -209,18 +205,10 @@ int64_t clat_sv_on_sendmmsg(struct clat_sv_req *req)
 	enum clat_remote_addr kind;
 	struct sockaddr_in dst;
 	struct sockaddr_in6 dst6;
-	struct clat_sv_twin found;
-	int twin;
 	if (vlen == 0 || read_message(tid, a[1], &m, name, &kind, &dst) != 0)
 		return CLAT_SV_CONTINUE;
-	if (kind == CLAT_REMOTE_ADDR_IPV4) {
-		twin = datagram_twin(req, fd, &dst, &dst6);
-	} else if (!clat_sv_twin_find(req, fd, &found, &twin)) {
-		twin = -1;
-	} else if (found.type != SOCK_DGRAM) {
-		close(twin);
-		twin = -1;
-	}
+	int twin = kind == CLAT_REMOTE_ADDR_IPV4 ? datagram_twin(req, fd, &dst, &dst6) :
+						   clat_sv_datagram_twin(req, fd);
 	if (twin < 0)
 		return CLAT_SV_CONTINUE;
 	int64_t sent = 0;

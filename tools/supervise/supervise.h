@@ -109,6 +109,8 @@ void clat_sv_twin_add(uint64_t inode, const struct clat_sv_twin *twin);
 /* True when the child's fd N is a twin; *mine (optional) gets the fd as
  * our file, which the caller closes. */
 bool clat_sv_twin_find(struct clat_sv_req *req, int fd, struct clat_sv_twin *out, int *mine);
+/* The child's fd N as our file when it is a datagram twin, else -1. */
+int clat_sv_datagram_twin(struct clat_sv_req *req, int fd);
 
 /* ---- destination.c ---- */
 enum clat_sv_dest {

@@ -65,6 +65,19 @@ static void forget(uint64_t inode, uint64_t cookie)
 	pthread_mutex_unlock(&lock);
 }
 
+int clat_sv_datagram_twin(struct clat_sv_req *req, int fd)
+{
+	struct clat_sv_twin twin;
+	int mine;
+	if (!clat_sv_twin_find(req, fd, &twin, &mine))
+		return -1;
+	if (twin.type != SOCK_DGRAM) {
+		close(mine);
+		return -1;
+	}
+	return mine;
+}
+
 bool clat_sv_twin_find(struct clat_sv_req *req, int fd, struct clat_sv_twin *out, int *mine)
 {
 	uint64_t inode = clat_sv_fd_inode((pid_t)req->notif->pid, fd);
