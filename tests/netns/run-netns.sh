@@ -302,8 +302,7 @@ recv-cmsg-after recv-cmsg-exact send-cmsg domain rcvtimeo"
 NAME_CASES="peer sock recvfrom recvmsg bad-pointers"
 FDLIFE_CASES="dup dup2 dup3 dupfd dupfd-cloexec dup2-over close-reuse close-reuse-udp
 close-reuse-file close-range close-range-cloexec closefrom syscall-dup syscall-dup3
-syscall-dupfd syscall-close-reuse syscall-close-reuse-file syscall-close-reuse-unix
-syscall-close-range
+syscall-dupfd syscall-close-reuse-unix syscall-close-range
 syscall-passthrough fork fork-reuse highfd threads"
 V4MAPPED_CASES="tcp tcp-nonblock udp udp-connected"
 
