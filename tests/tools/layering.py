@@ -6,12 +6,22 @@ nothing but core, and no two files depend on each other in a circle.
 Edges are the files' #include lines plus the calls between the built
 objects (nm: a symbol one object uses and another defines).
 
+Also: libclat.so imports only what ARCHITECTURE.md ("Idle cost") lists,
+since the loader binds every import in every process at start (-z now);
+anything else goes through sys/lazy_libc.h.
+
 Usage: layering.py SRC_LIB_DIR BUILD_LIB_DIR"""
 import collections
 import os
 import re
 import subprocess
 import sys
+
+# ARCHITECTURE.md, "Idle cost": crt symbols, errno, dlsym, __sigsetjmp and
+# what the secure-mode constructor calls (environ has its alias too).
+EAGER_IMPORTS = {"_ITM_deregisterTMCloneTable", "_ITM_registerTMCloneTable",
+                 "__cxa_finalize", "__gmon_start__", "__errno_location", "dlsym",
+                 "__sigsetjmp", "getauxval", "environ", "__environ", "strncmp"}
 
 RANK = {"hooks": 5, "translate": 4, "state": 3, "discover": 2, "sys": 1, "core": 0}
 
@@ -144,6 +154,17 @@ def main():
                       if b.startswith("hooks/") and not a.startswith("hooks/"))
     check(not hooks_in, "nothing below the hooks calls an exported hook",
           "\n".join(f"{a} {how} {b}" for a, b, how in hooks_in))
+    # Sanitizer builds import their runtime's interceptors as well.
+    if not os.environ.get("CLAT_SANITIZERS"):
+        lib = os.path.join(build, ".libs", "libclat.so")
+        out = subprocess.run(["nm", "-D", "--undefined-only", lib], capture_output=True,
+                             text=True, check=False).stdout
+        imports = {line.split()[-1].split("@")[0] for line in out.splitlines() if line.strip()}
+        extra = sorted(imports - EAGER_IMPORTS)
+        check(len(imports) > 5 and not extra,
+              f"libclat.so binds only the listed imports at start ({len(imports)})",
+              "not in ARCHITECTURE.md's list (bind them through sys/lazy_libc.h): " +
+              " ".join(extra))
     failed = results.count(False)
     print(f"layering: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
