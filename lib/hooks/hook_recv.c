@@ -3,6 +3,7 @@
  * program's socket family would deliver. Other sockets pass straight
  * through. Short name buffers follow POSIX: truncated, full length
  * reported (recvfrom(2)). */
+#include <errno.h>
 #include <sys/socket.h>
 
 #include "export.h"
@@ -22,6 +23,12 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (clat_fd_is_icmp(rec)) {
+		/* The kernel's answer to a name it cannot write (recvfrom(2)). */
+		if (addrlen != NULL &&
+		    (!clat_pointer_usable(addrlen) || (addr != NULL && !clat_pointer_usable(addr)))) {
+			errno = EFAULT;
+			return -1;
+		}
 		struct iovec one = { buf, len };
 		struct msghdr msg = { .msg_name = addrlen ? addr : NULL,
 				      .msg_namelen = addrlen ? *addrlen : 0,
