@@ -4,6 +4,7 @@
  * through. Short name buffers follow POSIX: truncated, full length
  * reported (recvfrom(2)). */
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "export.h"
@@ -66,10 +67,18 @@ CLAT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 	return recvfrom(fd, buf, len, flags, addr, addrlen);
 }
 
+/* A header and name buffer the library may read and write; otherwise the
+ * call goes to the kernel, whose answer is EFAULT (recvmsg(2)). */
+static bool header_usable(const struct msghdr *msg)
+{
+	return clat_pointer_usable(msg) &&
+	       (msg->msg_name == NULL || clat_pointer_usable(msg->msg_name));
+}
+
 CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
-	if (rec == NULL || !clat_pointer_usable(msg))
+	if (rec == NULL || !header_usable(msg))
 		return CLAT_REAL(recvmsg)(fd, msg, flags);
 	if (clat_fd_is_icmp(rec))
 		return clat_icmp_recvmsg(fd, rec, msg, flags);
@@ -89,6 +98,10 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
 	if (rec == NULL || !clat_pointer_usable(vec) || vlen == 0)
 		return CLAT_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
+	unsigned int count = vlen < CLAT_SHADOW_BATCH ? vlen : CLAT_SHADOW_BATCH;
+	for (unsigned int i = 0; i < count; i++)
+		if (!header_usable(&vec[i].msg_hdr))
+			return CLAT_REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	if (clat_fd_is_icmp(rec)) { /* one message; recvmmsg(2) may return fewer */
 		ssize_t got = clat_icmp_recvmsg(fd, rec, &vec[0].msg_hdr, flags & ~MSG_WAITFORONE);
 		if (got < 0)
@@ -99,7 +112,6 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 
 	struct clat_msg_shadow shadow[CLAT_SHADOW_BATCH];
 	struct mmsghdr kernel[CLAT_SHADOW_BATCH];
-	unsigned int count = vlen < CLAT_SHADOW_BATCH ? vlen : CLAT_SHADOW_BATCH;
 	for (unsigned int i = 0; i < count; i++) {
 		clat_shadow_recv_prepare(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
 		kernel[i].msg_len = 0;

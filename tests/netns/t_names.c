@@ -221,6 +221,13 @@ static void bad_pointers_icmp(void)
 	/* A name pointer only, as above for the sanitizers' sake. */
 	expect_efault(recvfrom(fd, reply, sizeof(reply), MSG_DONTWAIT, BAD_POINTER, &len),
 		      "recvfrom on an ICMP socket (name)");
+	{
+		struct iovec iov = { reply, sizeof(reply) };
+		struct msghdr msg = { .msg_name = BAD_POINTER, .msg_namelen = 16,
+				      .msg_iov = &iov, .msg_iovlen = 1 };
+
+		expect_efault(recvmsg(fd, &msg, MSG_DONTWAIT), "recvmsg on an ICMP socket (name)");
+	}
 	close(fd);
 }
 
