@@ -446,9 +446,13 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		warn_if_secure(program, true);
+		/* Early twins unless CLAT_EARLY_SWITCH=0, the library's switch. */
+		const char *early = getenv("CLAT_EARLY_SWITCH");
 		struct clat_sv_settings sv = { .prefixes = found.set,
 					       .translate_private_wkp = cfg.translate_private_wkp,
-					       .local_ipv4 = cfg.local_ipv4, .verbose = opt.verbose };
+					       .local_ipv4 = cfg.local_ipv4,
+					       .early_twins = early == NULL || strcmp(early, "0") != 0,
+					       .verbose = opt.verbose };
 		return clat_sv_run(&sv, &method.kernel, &argv[optind]);
 	}
 	if (cfg.mode != CLAT_MODE_OFF)

@@ -70,27 +70,80 @@ static pid_t thread_group(pid_t tid)
 	return tgid;
 }
 
+/* Each worker keeps the thread pidfds of the callers it served last, which
+ * saves pidfd_open, the validity check and a close per request. A thread
+ * pidfd names one thread, never a later one with the same number: once
+ * that thread is gone it answers ESRCH, and is opened again. A pidfd of
+ * the thread-group leader (before 6.9) is never kept: the caller's number
+ * could be another process's thread by the next request. */
+#define PIDFD_CACHE 8
+struct cached_pidfd {
+	pid_t tid; /* 0: empty */
+	int pidfd;
+};
+static _Thread_local struct cached_pidfd cache[PIDFD_CACHE];
+static _Thread_local unsigned cache_next;
+
+static struct cached_pidfd *cache_find(pid_t tid)
+{
+	for (unsigned i = 0; i < PIDFD_CACHE; i++)
+		if (cache[i].tid == tid)
+			return &cache[i];
+	return NULL;
+}
+
+static void cache_drop(struct cached_pidfd *c)
+{
+	close(c->pidfd);
+	c->tid = 0;
+}
+
+static int open_pidfd(struct clat_sv_req *req)
+{
+	pid_t tid = (pid_t)req->notif->pid;
+	/* A thread's own pidfd (6.9) reaches the same file table; before
+	 * 6.9 only the thread-group leader has one. */
+	int pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	bool per_thread = pidfd >= 0;
+	if (pidfd < 0 && errno == EINVAL) {
+		req->tgid = thread_group(tid);
+		if (req->tgid > 0)
+			pidfd = (int)syscall(SYS_pidfd_open, req->tgid, 0);
+	}
+	/* The number may have been reused if the caller died meanwhile: the
+	 * pidfd is the caller's only while the notification is pending. */
+	if (pidfd >= 0 && !clat_sv_still_valid(req)) {
+		close(pidfd);
+		errno = ESRCH;
+		return -1;
+	}
+	if (pidfd < 0)
+		return -1;
+	if (!per_thread) {
+		req->pidfd = pidfd;
+		req->pidfd_owned = true;
+		return pidfd;
+	}
+	struct cached_pidfd *slot = &cache[cache_next];
+	cache_next = (cache_next + 1) % PIDFD_CACHE;
+	if (slot->tid != 0)
+		cache_drop(slot);
+	slot->tid = tid;
+	slot->pidfd = pidfd;
+	req->pidfd = pidfd;
+	return pidfd;
+}
+
 int clat_sv_pidfd(struct clat_sv_req *req)
 {
 	if (req->pidfd >= 0)
 		return req->pidfd;
-	pid_t tid = (pid_t)req->notif->pid;
-	/* A thread's own pidfd (6.9) reaches the same file table; before
-	 * 6.9 only the thread-group leader has one. */
-	req->pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (req->pidfd < 0 && errno == EINVAL) {
-		req->tgid = thread_group(tid);
-		if (req->tgid > 0)
-			req->pidfd = (int)syscall(SYS_pidfd_open, req->tgid, 0);
+	struct cached_pidfd *c = cache_find((pid_t)req->notif->pid);
+	if (c != NULL) {
+		req->pidfd = c->pidfd;
+		return req->pidfd;
 	}
-	/* The number may have been reused if the caller died meanwhile: the
-	 * pidfd is the caller's only while the notification is pending. */
-	if (req->pidfd >= 0 && !clat_sv_still_valid(req)) {
-		close(req->pidfd);
-		req->pidfd = -1;
-		errno = ESRCH;
-	}
-	return req->pidfd;
+	return open_pidfd(req);
 }
 
 int clat_sv_getfd(struct clat_sv_req *req, int fd)
@@ -98,7 +151,17 @@ int clat_sv_getfd(struct clat_sv_req *req, int fd)
 	int pidfd = clat_sv_pidfd(req);
 	if (pidfd < 0)
 		return -1;
-	return (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy >= 0 || errno != ESRCH || req->pidfd_owned)
+		return copy;
+	/* A kept pidfd of a thread that has exited: this caller is another
+	 * thread with the same number. */
+	struct cached_pidfd *c = cache_find((pid_t)req->notif->pid);
+	if (c != NULL && c->pidfd == pidfd)
+		cache_drop(c);
+	req->pidfd = -1;
+	pidfd = open_pidfd(req);
+	return pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
 }
 
 uint64_t clat_sv_fd_inode(pid_t tid, int fd)

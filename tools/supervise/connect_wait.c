@@ -56,21 +56,25 @@ static int64_t now_ms(void)
 
 int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int timeout_option)
 {
+	/* Most waits end within the first check (a loopback or LAN
+	 * handshake): the timeout option is read only after it. */
+	struct pollfd p = { .fd = fd, .events = events };
+	if (poll(&p, 1, SIGNAL_CHECK_MS) > 0)
+		return 0;
 	struct timeval limit = { 0 };
 	socklen_t len = sizeof(limit);
 	getsockopt(fd, SOL_SOCKET, timeout_option, &limit, &len);
 	int64_t deadline = limit.tv_sec || limit.tv_usec ?
-		now_ms() + (int64_t)limit.tv_sec * 1000 + limit.tv_usec / 1000 : -1;
+		now_ms() - SIGNAL_CHECK_MS + (int64_t)limit.tv_sec * 1000 + limit.tv_usec / 1000 : -1;
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		if (poll(&p, 1, SIGNAL_CHECK_MS) > 0)
-			return 0;
 		if (!clat_sv_still_valid(req))
 			return -EINTR; /* the program is gone: nobody reads this */
 		if (handled_signal_pending((pid_t)req->notif->pid))
 			return -EINTR;
 		if (deadline >= 0 && now_ms() >= deadline)
 			return -EAGAIN;
+		if (poll(&p, 1, SIGNAL_CHECK_MS) > 0)
+			return 0;
 	}
 }
 

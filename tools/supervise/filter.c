@@ -1,7 +1,10 @@
 /* The BPF program: as few calls as possible go to the supervisor, decided
  * by the registers alone where they can decide. read/write/send/recv are
  * never trapped; sendto/recvfrom only with an address pointer; setsockopt
- * and getsockopt only at the IPv4 level (and getsockopt's SO_DOMAIN). io_uring would bypass the filter,
+ * and getsockopt only at the IPv4 level (and getsockopt's SO_DOMAIN). With
+ * early twins, socket() too when it asks for AF_INET and SOCK_STREAM, and
+ * bind and listen (an early twin goes back to IPv4 there; both are rare in
+ * a client and cheap to hand over). io_uring would bypass the filter,
  * so io_uring_setup fails with ENOSYS (programs fall back to plain calls).
  * 32-bit and x32 calls are not decoded by the handlers: for them, creating
  * an IPv4 socket fails with EAFNOSUPPORT (i386 socketcall's SYS_SOCKET,
@@ -33,10 +36,10 @@
 
 /* Jump targets by name, resolved once the program is built. */
 enum label { NEXT = 0, ALLOW, NOTIFY, NO_SYS, NO_AFINET, X32, I386, ADDR_ARG, LEVEL_ARG,
-	     GET_LEVEL_ARG, SO_DOMAIN_ARG, X32_SOCKET, I386_SOCKET_ARG, I386_SOCKETCALL_ARG,
-	     LABELS };
+	     GET_LEVEL_ARG, SO_DOMAIN_ARG, SOCKET_ARG, X32_SOCKET, I386_SOCKET_ARG,
+	     I386_SOCKETCALL_ARG, LABELS };
 
-#define MAX_INS 64
+#define MAX_INS 96
 struct builder {
 	struct sock_filter ins[MAX_INS];
 	unsigned char jt[MAX_INS], jf[MAX_INS];
@@ -65,12 +68,16 @@ static void jge(struct builder *b, unsigned k, enum label t, enum label f)
 {
 	emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, k, 0, 0), t, f);
 }
+static void and(struct builder *b, unsigned k)
+{
+	emit(b, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, k), NEXT, NEXT);
+}
 static void ret(struct builder *b, unsigned v)
 {
 	emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, v), NEXT, NEXT);
 }
 
-static void build(struct builder *b)
+static void build(struct builder *b, bool early_twins)
 {
 	static const unsigned trapped[] = { __NR_connect, __NR_sendmsg, __NR_recvmsg,
 					    __NR_sendmmsg, __NR_recvmmsg, __NR_getpeername,
@@ -83,6 +90,11 @@ static void build(struct builder *b)
 	jeq(b, __NR_io_uring_setup, NO_SYS, NEXT);
 	for (unsigned i = 0; i < sizeof(trapped) / sizeof(trapped[0]); i++)
 		jeq(b, trapped[i], NOTIFY, NEXT);
+	if (early_twins) {
+		jeq(b, __NR_bind, NOTIFY, NEXT);
+		jeq(b, __NR_listen, NOTIFY, NEXT);
+		jeq(b, __NR_socket, SOCKET_ARG, NEXT);
+	}
 	jeq(b, __NR_sendto, ADDR_ARG, NEXT);
 	jeq(b, __NR_recvfrom, ADDR_ARG, NEXT);
 	jeq(b, __NR_setsockopt, LEVEL_ARG, NEXT);
@@ -107,6 +119,15 @@ static void build(struct builder *b)
 	mark(b, SO_DOMAIN_ARG);
 	load(b, OFF_ARG_LO(2));
 	jeq(b, SO_DOMAIN, NOTIFY, ALLOW);
+
+	/* socket(AF_INET, SOCK_STREAM | flags, ...): the type's low bits
+	 * (SOCK_TYPE_MASK, 0xf) without SOCK_NONBLOCK/SOCK_CLOEXEC. */
+	mark(b, SOCKET_ARG);
+	load(b, OFF_ARG_LO(0));
+	jeq(b, AF_INET, NEXT, ALLOW);
+	load(b, OFF_ARG_LO(1));
+	and(b, 0xf);
+	jeq(b, SOCK_STREAM, NOTIFY, ALLOW);
 
 	mark(b, X32); /* the number is still loaded */
 	jeq(b, X32_SYSCALL_BIT | __NR_io_uring_setup, NO_SYS, NEXT);
@@ -145,21 +166,23 @@ static void build(struct builder *b)
 	}
 }
 
-bool clat_sv_filter(struct sock_fprog *out)
+bool clat_sv_filter(struct sock_fprog *out, bool early_twins)
 {
-	static struct builder b;
-	if (b.n == 0)
-		build(&b);
-	out->len = (unsigned short)b.n;
-	out->filter = b.ins;
+	static struct builder programs[2];
+	struct builder *b = &programs[early_twins];
+	if (b->n == 0)
+		build(b, early_twins);
+	out->len = (unsigned short)b->n;
+	out->filter = b->ins;
 	return true;
 }
 
 #else
 
-bool clat_sv_filter(struct sock_fprog *out)
+bool clat_sv_filter(struct sock_fprog *out, bool early_twins)
 {
 	(void)out;
+	(void)early_twins;
 	return false;
 }
 

@@ -47,12 +47,13 @@ static void *wait_main(void *arg)
 }
 
 /* In the child: filter, report, wait for the go-ahead, exec. */
-static __attribute__((noreturn)) void child(const struct clat_sv_kernel *kernel, char **argv,
+static __attribute__((noreturn)) void child(const struct clat_sv_settings *settings,
+					    const struct clat_sv_kernel *kernel, char **argv,
 					    int report, int go)
 {
 	struct sock_fprog prog;
 	unsigned flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
-	clat_sv_filter(&prog);
+	clat_sv_filter(&prog, settings->early_twins);
 	if (kernel->wait_killable)
 		flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	int fd = -1, err = 0;
@@ -113,7 +114,7 @@ int clat_sv_run(const struct clat_sv_settings *settings, const struct clat_sv_ke
 	if (pid == 0) {
 		close(report[0]);
 		close(go[1]);
-		child(kernel, argv, report[1], go[0]);
+		child(settings, kernel, argv, report[1], go[0]);
 	}
 	close(report[1]);
 	close(go[0]);

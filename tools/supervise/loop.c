@@ -2,7 +2,14 @@
  * them. A worker about to block (a blocking connect or recv of the
  * program) first makes sure another one is idle, so parallel connects of
  * a threaded program proceed in parallel. Serving ends when the listener
- * reports POLLHUP: no process using the filter is left. */
+ * reports POLLHUP: no process using the filter is left.
+ *
+ * Workers wait inside SECCOMP_IOCTL_NOTIF_RECV rather than in poll: with
+ * SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6) the kernel then hands the
+ * CPU from the trapped thread to the worker and back, without a wakeup on
+ * another CPU each way (a poller is always woken the ordinary way). The
+ * serving thread alone polls, for POLLHUP; workers still waiting then are
+ * ended with the process. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +23,14 @@
 #include <unistd.h>
 
 #include "supervise.h"
+
+/* include/uapi/linux/seccomp.h (6.6), absent from older headers. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 #define WORKERS_MIN 4
 #define WORKERS_MAX 64
@@ -44,6 +59,9 @@ void clat_sv_log(const struct clat_sv_settings *s, const char *fmt, ...)
 static clat_sv_handler handler_for(int nr)
 {
 	switch (nr) {
+	case SYS_socket: return clat_sv_on_socket;
+	case SYS_bind: return clat_sv_on_bind;
+	case SYS_listen: return clat_sv_on_listen;
 	case SYS_connect: return clat_sv_on_connect;
 	case SYS_sendto: return clat_sv_on_sendto;
 	case SYS_sendmsg: return clat_sv_on_sendmsg;
@@ -65,8 +83,10 @@ static void answer(struct seccomp_notif *notif, struct seccomp_notif_resp *resp)
 				   .notif = notif, .pidfd = -1 };
 	clat_sv_handler h = handler_for(notif->data.nr);
 	int64_t rc = h != NULL ? h(&req) : CLAT_SV_CONTINUE;
-	if (req.pidfd >= 0)
+	if (req.pidfd_owned)
 		close(req.pidfd);
+	if (rc == CLAT_SV_ANSWERED)
+		return;
 	memset(resp, 0, sizes.seccomp_notif_resp);
 	resp->id = notif->id;
 	if (rc == CLAT_SV_CONTINUE)
@@ -87,6 +107,25 @@ static void finish(void)
 	pthread_mutex_unlock(&done_lock);
 }
 
+/* POLLHUP: the last process using the filter is gone. Only hangup and
+ * errors wake a poll for no events. */
+static void *watch_hangup(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd p = { .fd = listener_fd, .events = 0 };
+		int n = poll(&p, 1, -1);
+		if (n > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			break;
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "clatrun: supervisor: poll: %s\n", strerror(errno));
+			break;
+		}
+	}
+	finish();
+	return NULL;
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -99,27 +138,16 @@ static void *worker(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = listener_fd, .events = POLLIN };
+		memset(notif, 0, sizes.seccomp_notif);
 		atomic_fetch_add(&idle_workers, 1);
-		int n = poll(&p, 1, -1);
-		if (n > 0 && (p.revents & POLLIN)) {
-			memset(notif, 0, sizes.seccomp_notif);
-			int rc = ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, notif);
-			atomic_fetch_sub(&idle_workers, 1);
-			if (rc == 0)
-				answer(notif, resp);
-			continue;
-		}
+		int rc = ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, notif);
+		int err = errno;
 		atomic_fetch_sub(&idle_workers, 1);
-		if (n > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL))) {
-			finish();
+		if (rc == 0)
+			answer(notif, resp);
+		/* EINTR, and ENOENT for a caller gone before it was received. */
+		else if (err != EINTR && err != ENOENT)
 			break;
-		}
-		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "clatrun: supervisor: poll: %s\n", strerror(errno));
-			finish();
-			break;
-		}
 	}
 	free(notif);
 	free(resp);
@@ -164,11 +192,17 @@ bool clat_sv_serve(int listener, const struct clat_sv_settings *settings)
 		sizes.seccomp_notif = sizeof(struct seccomp_notif);
 	if (sizes.seccomp_notif_resp < sizeof(struct seccomp_notif_resp))
 		sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);
+	/* Best effort: EINVAL or ENOTTY before 6.6. */
+	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int want = cpus > WORKERS_MIN ? (int)(cpus < WORKERS_MAX ? cpus : WORKERS_MAX) : WORKERS_MIN;
 	for (int i = 0; i < want; i++)
 		if (!start_worker() && i == 0)
 			return false;
+	pthread_t hangup_watch;
+	if (pthread_create(&hangup_watch, NULL, watch_hangup, NULL) != 0)
+		return false;
+	pthread_detach(hangup_watch);
 	pthread_mutex_lock(&done_lock);
 	while (!done) {
 		if (spawn_wanted > 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/remote_msg.h"
+#include "core/sockaddr.h"
 #include "supervise.h"
 
 /* The IPv4 address argument (args[ptr], args[ptr+1]); false for anything
@@ -59,11 +60,30 @@ static int tcp_state(int fd)
  * (EALREADY, EISCONN, EINVAL). */
 static bool tcp_closed(int fd) { return tcp_state(fd) == TCP_CLOSE; }
 
-static int64_t connect_twin(int twin, const struct sockaddr_in6 *dst)
+/* A blocking TCP connect is started non-blocking and waited for, so that
+ * a signal the program handles ends it with EINTR, as the kernel would
+ * (connect_wait.c). The flag is the file's, shared with the program, which
+ * is inside this very call on the socket meanwhile. EALREADY for a
+ * blocking call means it was interrupted before: connect(2) waits for the
+ * same connection again. */
+static int64_t connect_twin(struct clat_sv_req *req, int twin, int type,
+			    const struct sockaddr_in6 *dst)
 {
-	if (!(fcntl(twin, F_GETFL) & O_NONBLOCK))
-		clat_sv_may_block();
-	int64_t rc = connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 ? 0 : -errno;
+	int flags = fcntl(twin, F_GETFL);
+	bool blocking = flags >= 0 && !(flags & O_NONBLOCK);
+	int64_t rc;
+	if (blocking && type == SOCK_STREAM && fcntl(twin, F_SETFL, flags | O_NONBLOCK) == 0) {
+		rc = connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 ? 0 : -errno;
+		fcntl(twin, F_SETFL, flags);
+		if (rc == -EINPROGRESS || rc == -EALREADY) {
+			clat_sv_may_block();
+			rc = clat_sv_connect_wait(req, twin, dst);
+		}
+	} else {
+		if (blocking)
+			clat_sv_may_block();
+		rc = connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 ? 0 : -errno;
+	}
 	close(twin);
 	return rc;
 }
@@ -79,17 +99,11 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	if (!clat_sv_read_ipv4(req, 1, &dst))
 		return CLAT_SV_CONTINUE;
 	if (clat_sv_twin_find(req, fd, &twin, &mine)) {
-		clat_sv_destination(req->settings, &dst, true, &dst6, &why);
-		/* A blocking connect again on a connecting socket (after EINTR)
-		 * waits for the connection once more (connect(2)). */
-		if (twin.type == SOCK_STREAM && tcp_state(mine) == TCP_SYN_SENT &&
-		    !(fcntl(mine, F_GETFL) & O_NONBLOCK)) {
-			clat_sv_may_block();
-			int64_t rc = clat_sv_connect_wait(req, mine, &dst6);
-			close(mine);
-			return rc;
-		}
-		return connect_twin(mine, &dst6);
+		/* A twin is IPv6: a kept destination goes out as ::ffff:a.b.c.d
+		 * (an early twin is dual-stack). */
+		if (clat_sv_destination(req->settings, &dst, true, &dst6, &why) == CLAT_SV_DEST_KEEP)
+			clat_sockaddr_v4mapped(&dst, &dst6);
+		return connect_twin(req, mine, twin.type, &dst6);
 	}
 	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
 	if (old < 0)
@@ -108,7 +122,7 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	clat_sv_log(req->settings, "connect: fd %d (%s) translated", fd,
 		    type == SOCK_STREAM ? "tcp" : "udp");
 	if (rc == CLAT_SV_CONTINUE)
-		return connect_twin(fresh, &dst6);
+		return connect_twin(req, fresh, type, &dst6);
 	if (rc == -EINPROGRESS && !(fcntl(fresh, F_GETFL) & O_NONBLOCK)) {
 		clat_sv_may_block();
 		rc = clat_sv_connect_wait(req, fresh, &dst6);

@@ -1,12 +1,15 @@
 /* getpeername/getsockname on a twin: the program sees AF_INET, as with the
  * library: the peer is the IPv4 address embedded in the IPv6 one (RFC 6052
  * s2.3), the local address is the configured local IPv4 (192.0.0.4 by
- * default, RFC 7335) with the twin's real port. Other sockets: the kernel. */
+ * default, RFC 7335) with the twin's real port, or the real IPv4 address
+ * of a kept connection (::ffff:a.b.c.d on an early twin), 0.0.0.0 while
+ * unbound. Other sockets: the kernel. */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/sockaddr.h"
 #include "supervise.h"
 
 /* The copy-out rule of getsockname(2): min(room, real) bytes, then the
@@ -43,6 +46,8 @@ static int64_t name_of(struct clat_sv_req *req, bool peer)
 	if (peer) {
 		if (!clat_sv_peer_view(req->settings, &sin6, &sin))
 			return CLAT_SV_CONTINUE; /* a plain IPv6 peer: the kernel's view */
+	} else if (clat_sockaddr_from_v4mapped(&sin6, &sin)) {
+		/* a kept destination: its real local address */
 	} else if (!IN6_IS_ADDR_UNSPECIFIED(&sin6.sin6_addr)) {
 		sin.sin_addr = req->settings->local_ipv4;
 	}

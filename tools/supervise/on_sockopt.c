@@ -1,5 +1,5 @@
-/* IPv4-level options (the level the filter traps) on a twin: set and read
- * on its IPv6 equivalent through the shared table (core/sockopt.c, RFC 7915
+/* IPv4-level options (the level the filter traps) on a twin: set (also as
+ * they are) and read on its IPv6 equivalent through the shared table (core/sockopt.c, RFC 7915
  * s4.1 for TOS/TTL); IPv4-only options without meaning there are accepted
  * and dropped, as the library does; SO_DOMAIN reads AF_INET. Other
  * sockets: the kernel. */
@@ -40,6 +40,11 @@ int64_t clat_sv_on_setsockopt(struct clat_sv_req *req)
 			optlen = sizeof(as_int);
 		}
 		rc = setsockopt(mine, level, name, v, optlen) == 0 ? 0 : -errno;
+		/* The IPv4 value too, best effort: it applies to a kept
+		 * (::ffff:) connection of an early twin and goes with it when
+		 * it becomes AF_INET again (on_socket.c). */
+		if (rc == 0)
+			(void)setsockopt(mine, IPPROTO_IP, (int)a[2], value, (uint32_t)a[4]);
 	}
 	close(mine);
 	return rc;

@@ -25,7 +25,7 @@ void clat_sv_probe(struct clat_sv_kernel *out)
 	struct utsname u;
 	struct sock_fprog prog;
 	memset(out, 0, sizeof(*out));
-	if (!clat_sv_filter(&prog)) {
+	if (!clat_sv_filter(&prog, true)) {
 		snprintf(out->why, sizeof(out->why), "no supervisor filter for this architecture "
 			 "(x86-64 only)");
 		return;

@@ -1,7 +1,8 @@
 /* Options the program set on its IPv4 socket before connect, carried over
- * to the twin. Only options whose value differs from a fresh IPv4
- * socket's are set again, so an untouched socket costs one getsockopt per
- * option and no setsockopt. IPv4-level options map to their IPv6 twins
+ * to the twin (and back, when an early twin becomes IPv4 again at bind).
+ * Only options whose value differs from a fresh IPv4 socket's are set
+ * again, so an untouched socket costs one getsockopt per option and no
+ * setsockopt. IPv4-level options map to their IPv6 twins
  * through the shared table (core/sockopt.c, RFC 7915 s4.1 for TOS/TTL).
  * SO_BROADCAST is left behind: it has no IPv6 meaning (RFC 6535 s4.1),
  * and broadcast destinations are never translated (core/policy.c), while
@@ -76,7 +77,7 @@ static void read_defaults(void)
 	}
 }
 
-bool clat_sv_copy_options(int old, int twin, int type)
+bool clat_sv_copy_options(int old, int fresh, int type, int fresh_family)
 {
 	pthread_once(&defaults_once, read_defaults);
 	int t = type == SOCK_STREAM ? 0 : 1;
@@ -90,7 +91,10 @@ bool clat_sv_copy_options(int old, int twin, int type)
 		if (v.len == 0 || (v.len == d->len && memcmp(v.bytes, d->bytes, v.len) == 0))
 			continue;
 		int level = o->level, name = o->name;
-		enum clat_sockopt_class c = clat_sockopt_classify(o->level, o->name, &level, &name);
+		/* An AF_INET6 socket keeps IPv4-level values too (the twin's
+		 * setsockopt handler sets both), read back as they are. */
+		enum clat_sockopt_class c = fresh_family == AF_INET ? CLAT_SOCKOPT_COPY :
+			clat_sockopt_classify(o->level, o->name, &level, &name);
 		if (c != CLAT_SOCKOPT_COPY && c != CLAT_SOCKOPT_MAP)
 			continue;
 		const void *value = v.bytes;
@@ -105,7 +109,7 @@ bool clat_sv_copy_options(int old, int twin, int type)
 		}
 		if (o->name == SO_BINDTODEVICE && o->level == SOL_SOCKET)
 			len = (socklen_t)strnlen((const char *)v.bytes, v.len);
-		if (setsockopt(twin, level, name, value, len) != 0)
+		if (setsockopt(fresh, level, name, value, len) != 0)
 			return false;
 	}
 	return true;

@@ -11,6 +11,8 @@
  *   child_mem.c  reading and writing the program's memory
  *   twins.c      the IPv6 sockets installed in place of IPv4 ones
  *   swap.c       building a twin and installing it over the fd number
+ *   on_socket.c  the twin made at socket() time (early twin), and its
+ *                return to IPv4 when the program binds or listens
  *   epoll_move.c moving epoll registrations to the twin
  *   destination.c what an IPv4 destination becomes (shared core policy)
  *   on_connect.c, on_send.c, on_recv.c, on_names.c, on_sockopt.c
@@ -38,14 +40,16 @@ void clat_sv_probe(struct clat_sv_kernel *out);
 
 /* ---- filter.c ---- */
 struct sock_fprog;
-/* The program for this architecture; false when it has none. */
-bool clat_sv_filter(struct sock_fprog *out);
+/* The program for this architecture; false when it has none. early_twins
+ * also traps socket(AF_INET, SOCK_STREAM), bind and listen. */
+bool clat_sv_filter(struct sock_fprog *out, bool early_twins);
 
 /* ---- settings shared by the handlers ---- */
 struct clat_sv_settings {
 	struct clat_prefix_set prefixes;
 	bool translate_private_wkp;
 	struct in_addr local_ipv4;  /* what a translated socket reports as its own */
+	bool early_twins;           /* TCP sockets are AF_INET6 from socket() on */
 	bool verbose;
 };
 
@@ -69,11 +73,14 @@ struct clat_sv_req {
 	int listener;
 	const struct clat_sv_settings *settings;
 	const struct seccomp_notif *notif;
-	int pidfd;         /* of the calling process, -1 until needed */
+	int pidfd;         /* of the calling thread, -1 until needed */
+	bool pidfd_owned;  /* closed after the request (not a kept one) */
 	pid_t tgid;
 };
-/* Handler results: a value >= 0 or -errno to return, or CONTINUE. */
+/* Handler results: a value >= 0 or -errno to return, CONTINUE, or
+ * ANSWERED when the handler answered itself (SECCOMP_ADDFD_FLAG_SEND). */
 #define CLAT_SV_CONTINUE INT64_MIN
+#define CLAT_SV_ANSWERED (INT64_MIN + 1)
 typedef int64_t (*clat_sv_handler)(struct clat_sv_req *req);
 
 /* ---- child_mem.c ---- */
@@ -88,7 +95,7 @@ int clat_sv_write(pid_t tid, uint64_t addr, const void *buf, size_t len);
  * *done; false ends the batch (an error: *done becomes it if no message
  * went before, the kernel's rule). */
 bool clat_sv_batch_record(pid_t tid, uint64_t mmsghdr, int64_t rc, int64_t *done);
-/* The pidfd of the calling process (opened once per request). */
+/* The pidfd of the calling thread (kept by the worker between requests). */
 int clat_sv_pidfd(struct clat_sv_req *req);
 /* The child's fd as a file of ours (pidfd_getfd), -1 with errno. */
 int clat_sv_getfd(struct clat_sv_req *req, int fd);
@@ -104,8 +111,9 @@ struct clat_sv_twin {
 	uint64_t cookie;             /* SO_COOKIE of the IPv6 socket */
 	int type;                    /* SOCK_STREAM / SOCK_DGRAM */
 };
-/* Remembers an installed twin (by inode and cookie). */
-void clat_sv_twin_add(uint64_t inode, const struct clat_sv_twin *twin);
+/* Remembers twin (our fd, about to be installed) by its cookie; false
+ * with errno. */
+bool clat_sv_twin_register(int twin, int type);
 /* True when the child's fd N is a twin; *mine (optional) gets the fd as
  * our file, which the caller closes. */
 bool clat_sv_twin_find(struct clat_sv_req *req, int fd, struct clat_sv_twin *out, int *mine);
@@ -135,6 +143,10 @@ bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_i
  * it was not done (the caller connects then). */
 int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol,
 		 const struct sockaddr_in6 *connect_to, int64_t *connect_rc);
+/* Puts fresh (our socket) at the child's number fd in place of the file
+ * with inode old_ino, with the epoll registrations and close-on-exec flag
+ * of the old one; 0 or -errno (nothing changed in the child then). */
+int clat_sv_install(struct clat_sv_req *req, int fd, uint64_t old_ino, int fresh);
 /* ---- connect_wait.c ---- */
 /* Waits until fd (a twin) has events for a program in a blocking call: 0,
  * -EINTR when a signal the program handles arrives first (or it is gone),
@@ -146,8 +158,10 @@ int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int ti
 int64_t clat_sv_connect_wait(struct clat_sv_req *req, int twin, const struct sockaddr_in6 *dst);
 
 /* ---- sockopt_copy.c ---- */
-/* Sets on twin the options old carries (differing from a fresh socket's). */
-bool clat_sv_copy_options(int old, int twin, int type);
+/* Sets on fresh the options old carries (differing from a fresh socket's):
+ * IPv4-level ones as their IPv6 equivalents when fresh is AF_INET6, as they
+ * are when it is AF_INET (an early twin going back to IPv4). */
+bool clat_sv_copy_options(int old, int fresh, int type, int fresh_family);
 
 /* ---- epoll_move.c ---- */
 struct clat_sv_epoll_reg {
@@ -173,6 +187,9 @@ bool clat_sv_read_ipv4(struct clat_sv_req *req, int ptr_arg, struct sockaddr_in 
 int clat_sv_ipv4_socket(struct clat_sv_req *req, int fd, int *type, int *protocol);
 /* Largest buffer a handler copies through itself in one call. */
 #define CLAT_SV_BUF_MAX (1u << 20)
+int64_t clat_sv_on_socket(struct clat_sv_req *req);
+int64_t clat_sv_on_bind(struct clat_sv_req *req);
+int64_t clat_sv_on_listen(struct clat_sv_req *req);
 int64_t clat_sv_on_connect(struct clat_sv_req *req);
 int64_t clat_sv_on_sendto(struct clat_sv_req *req);
 int64_t clat_sv_on_sendmsg(struct clat_sv_req *req);

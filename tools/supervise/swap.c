@@ -59,7 +59,7 @@ static int new_twin(int old, int type, int protocol)
 	/* A datagram socket may later send to a destination kept on IPv4
 	 * (::ffff:a.b.c.d), which needs V6ONLY off; TCP connects once. */
 	if ((type == SOCK_DGRAM && setsockopt(twin, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0) ||
-	    !clat_sv_copy_options(old, twin, type)) {
+	    !clat_sv_copy_options(old, twin, type, AF_INET6)) {
 		int err = errno;
 		close(twin);
 		return -err;
@@ -67,11 +67,33 @@ static int new_twin(int old, int type, int protocol)
 	return twin;
 }
 
+int clat_sv_install(struct clat_sv_req *req, int fd, uint64_t old_ino, int fresh)
+{
+	pid_t tid = (pid_t)req->notif->pid;
+	struct clat_sv_epoll_reg regs[EPOLL_REGS_MAX];
+	size_t nregs = clat_sv_epoll_find(tid, fd, old_ino, regs, EPOLL_REGS_MAX);
+	struct seccomp_notif_addfd addfd = {
+		.id = req->notif->id,
+		.flags = SECCOMP_ADDFD_FLAG_SETFD,
+		.srcfd = (uint32_t)fresh,
+		.newfd = (uint32_t)fd,
+		.newfd_flags = child_cloexec(tid, fd) ? O_CLOEXEC : 0,
+	};
+	if (!clat_sv_epoll_add(req, fd, fresh, regs, nregs))
+		return errno ? -errno : -EIO;
+	/* The number must still hold the socket that was checked: another
+	 * thread may have closed it and opened something else meanwhile. */
+	if (clat_sv_fd_inode(tid, fd) != old_ino)
+		return -EBADF;
+	if (ioctl(req->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0)
+		return -errno;
+	return 0;
+}
+
 int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protocol,
 		 const struct sockaddr_in6 *connect_to, int64_t *connect_rc)
 {
 	int program_flags = fcntl(old, F_GETFL);
-	pid_t tid = (pid_t)req->notif->pid;
 	struct stat st;
 	in_port_t port;
 	if (fstat(old, &st) != 0 || !bound_port(old, &port)) {
@@ -85,17 +107,12 @@ int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protoco
 	}
 	/* Known before the program can use it: another thread's getpeername
 	 * must already see the IPv4 view. */
-	struct clat_sv_twin record = { .type = type };
-	struct stat twin_st;
-	socklen_t len = sizeof(record.cookie);
-	if (getsockopt(twin, SOL_SOCKET, SO_COOKIE, &record.cookie, &len) != 0 ||
-	    fstat(twin, &twin_st) != 0) {
+	if (!clat_sv_twin_register(twin, type)) {
 		int e = errno;
 		close(twin);
 		close(old);
 		return -e;
 	}
-	clat_sv_twin_add((uint64_t)twin_st.st_ino, &record);
 	/* Connecting before the swap keeps a blocking connect from blocking
 	 * here: the program, still inside its call, cannot see the twin yet.
 	 * A bound port is rebound only once the old socket is gone, so such
@@ -106,24 +123,7 @@ int clat_sv_swap(struct clat_sv_req *req, int fd, int old, int type, int protoco
 				      sizeof(*connect_to)) == 0 ? 0 : -errno;
 	if (!(program_flags & O_NONBLOCK))
 		fcntl(twin, F_SETFL, program_flags & ~O_NONBLOCK);
-	struct clat_sv_epoll_reg regs[EPOLL_REGS_MAX];
-	size_t nregs = clat_sv_epoll_find(tid, fd, (uint64_t)st.st_ino, regs, EPOLL_REGS_MAX);
-	struct seccomp_notif_addfd addfd = {
-		.id = req->notif->id,
-		.flags = SECCOMP_ADDFD_FLAG_SETFD,
-		.srcfd = (uint32_t)twin,
-		.newfd = (uint32_t)fd,
-		.newfd_flags = child_cloexec(tid, fd) ? O_CLOEXEC : 0,
-	};
-	int err = 0;
-	if (!clat_sv_epoll_add(req, fd, twin, regs, nregs))
-		err = errno ? errno : EIO;
-	/* The number must still hold the socket that was checked: another
-	 * thread may have closed it and opened something else meanwhile. */
-	else if (clat_sv_fd_inode(tid, fd) != (uint64_t)st.st_ino)
-		err = EBADF;
-	else if (ioctl(req->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0)
-		err = errno;
+	int err = -clat_sv_install(req, fd, (uint64_t)st.st_ino, twin);
 	close(old); /* releases the old port and, with the program's copy gone, the file */
 	if (err != 0) {
 		close(twin);

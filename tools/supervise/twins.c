@@ -1,12 +1,12 @@
 /* The IPv6 sockets installed in place of IPv4 ones, so that later calls on
  * the same fd (getpeername, recvfrom, a second connect) are answered with
- * the IPv4 view. Keyed by inode; the socket cookie (never reused, unlike
- * an inode number) tells a live twin from a new socket that got the number
- * of a closed one. A full bucket forgets its oldest twin. */
+ * the IPv4 view. Keyed by socket cookie (SO_COOKIE), which the kernel never
+ * gives twice, unlike an inode or fd number: a new socket that got the
+ * number of a closed twin is never taken for it. A full bucket forgets its
+ * oldest twin. */
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "supervise.h"
@@ -14,40 +14,35 @@
 #define BUCKETS 4096
 #define WAYS 4
 
-struct slot {
-	uint64_t inode;
-	struct clat_sv_twin twin;
-};
-
-static struct slot table[BUCKETS][WAYS];
+static struct clat_sv_twin table[BUCKETS][WAYS]; /* cookie 0: empty */
 static unsigned char next_way[BUCKETS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-void clat_sv_twin_add(uint64_t inode, const struct clat_sv_twin *twin)
+static void add(const struct clat_sv_twin *twin)
 {
-	struct slot *bucket = table[inode % BUCKETS];
+	unsigned b = (unsigned)(twin->cookie % BUCKETS);
+	struct clat_sv_twin *bucket = table[b];
 	pthread_mutex_lock(&lock);
 	unsigned way = WAYS;
 	for (unsigned i = 0; i < WAYS && way == WAYS; i++)
-		if (bucket[i].inode == inode || bucket[i].inode == 0)
+		if (bucket[i].cookie == 0)
 			way = i;
 	if (way == WAYS) {
-		way = next_way[inode % BUCKETS];
-		next_way[inode % BUCKETS] = (unsigned char)((way + 1) % WAYS);
+		way = next_way[b];
+		next_way[b] = (unsigned char)((way + 1) % WAYS);
 	}
-	bucket[way].inode = inode;
-	bucket[way].twin = *twin;
+	bucket[way] = *twin;
 	pthread_mutex_unlock(&lock);
 }
 
-static bool lookup(uint64_t inode, struct clat_sv_twin *out)
+static bool lookup(uint64_t cookie, struct clat_sv_twin *out)
 {
-	struct slot *bucket = table[inode % BUCKETS];
+	struct clat_sv_twin *bucket = table[cookie % BUCKETS];
 	bool found = false;
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < WAYS && !found; i++) {
-		if (bucket[i].inode == inode) {
-			*out = bucket[i].twin;
+		if (bucket[i].cookie == cookie) {
+			*out = bucket[i];
 			found = true;
 		}
 	}
@@ -55,14 +50,14 @@ static bool lookup(uint64_t inode, struct clat_sv_twin *out)
 	return found;
 }
 
-static void forget(uint64_t inode, uint64_t cookie)
+bool clat_sv_twin_register(int twin, int type)
 {
-	struct slot *bucket = table[inode % BUCKETS];
-	pthread_mutex_lock(&lock);
-	for (unsigned i = 0; i < WAYS; i++)
-		if (bucket[i].inode == inode && bucket[i].twin.cookie == cookie)
-			memset(&bucket[i], 0, sizeof(bucket[i]));
-	pthread_mutex_unlock(&lock);
+	struct clat_sv_twin record = { .type = type };
+	socklen_t len = sizeof(record.cookie);
+	if (getsockopt(twin, SOL_SOCKET, SO_COOKIE, &record.cookie, &len) != 0)
+		return false;
+	add(&record);
+	return true;
 }
 
 int clat_sv_datagram_twin(struct clat_sv_req *req, int fd)
@@ -80,19 +75,14 @@ int clat_sv_datagram_twin(struct clat_sv_req *req, int fd)
 
 bool clat_sv_twin_find(struct clat_sv_req *req, int fd, struct clat_sv_twin *out, int *mine)
 {
-	uint64_t inode = clat_sv_fd_inode((pid_t)req->notif->pid, fd);
-	if (inode == 0 || !lookup(inode, out))
-		return false;
 	int copy = clat_sv_getfd(req, fd);
 	if (copy < 0)
 		return false;
 	uint64_t cookie = 0;
 	socklen_t len = sizeof(cookie);
-	if (getsockopt(copy, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0 || cookie != out->cookie) {
-		struct stat st;
-		/* Forget it only when this very inode is now another socket. */
-		if (cookie != 0 && fstat(copy, &st) == 0 && (uint64_t)st.st_ino == inode)
-			forget(inode, out->cookie);
+	/* ENOTSOCK for a file that is not a socket. */
+	if (getsockopt(copy, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0 || cookie == 0 ||
+	    !lookup(cookie, out)) {
 		close(copy);
 		return false;
 	}
