@@ -15,12 +15,16 @@
 #     (local 192.0.0.4, remote 203.0.113.10), connected UDP, unconnected UDP
 #     (sender 203.0.113.10), 32 goroutines in parallel, a fork+exec child
 #   curl and python3 under --supervise=always (both layers)
-#   sv_calls (a static C program, sv_calls.c): bad pointers, lengths and
+#   sv_calls (a static C program, sv_calls.c), with early twins (TCP sockets
+#     AF_INET6 from socket() on; bind/listen make them AF_INET again) and
+#     with the swap at connect (CLAT_EARLY_SWITCH=0): bad pointers, lengths and
 #     iovec counts get the kernel's errno; io_uring_setup ENOSYS; connect's
 #     EISCONN/EINPROGRESS/EALREADY; non-blocking connect waited for with
 #     epoll (registration moved to the twin, O_NONBLOCK/FD_CLOEXEC kept);
 #     SIGALRM during a blocking connect to a blackholed address is EINTR;
-#     loopback stays IPv4; threads rewriting an address during connects
+#     loopback stays IPv4; a fresh socket's names and flags; an IPv4
+#     listener (bind, listen, accept's IPv4 peer, options set before bind);
+#     threads rewriting an address during connects
 #   discovery: no prefix given, the lab's DNS64 gives it
 #   tree: exit status passed through; the supervisor serves a background
 #     child after the main program exited
@@ -184,13 +188,27 @@ fi
 
 # --- the calls one by one -----------------------------------------------
 if ${CC:-cc} -static -O1 -pthread -o "$WORK/sv_calls" "$here/sv_calls.c" >"$OUT" 2>&1; then
-	on "${CR[@]}" "$WORK/sv_calls" "$SV" 7 "$HOLE" 192.0.0.4
-	sed -n 's/^\(not \)\{0,1\}ok [0-9]* - /sv_calls: &/p' "$OUT"
-	if [ "$RC" = 0 ] && grep -q "sv_calls: [0-9]* checks, 0 failed" "$OUT"; then
-		ok "sv_calls: $(grep -c '^ok' "$OUT") checks as the kernel answers them"
-	else
-		notok "sv_calls" "status $RC" show
-	fi
+	# Twice: TCP sockets made AF_INET6 at socket() (early twins, the
+	# default), and swapped at connect (CLAT_EARLY_SWITCH=0). The -v log
+	# shows which one ran.
+	for early in 1 0; do
+		label=$([ "$early" = 1 ] && echo "early twins" || echo "swap at connect")
+		on env CLAT_EARLY_SWITCH=$early "${CR[@]}" -v "$WORK/sv_calls" "$SV" 7 "$HOLE" 192.0.0.4
+		sed -n 's/^\(not \)\{0,1\}ok [0-9]* - /sv_calls ('"$label"'): &/p' "$OUT"
+		twins=$(grep -c "AF_INET6 from socket() on (tcp, early twin)" "$OUT")
+		again=$(grep -c "is AF_INET again" "$OUT")
+		if [ "$early" = 1 ]; then
+			[ "$twins" -gt 10 ] && [ "$again" -ge 3 ]
+		else
+			[ "$twins" = 0 ] && [ "$again" = 0 ]
+		fi
+		mode_seen=$?
+		if [ "$RC" = 0 ] && [ "$mode_seen" = 0 ] && grep -q "sv_calls: [0-9]* checks, 0 failed" "$OUT"; then
+			ok "sv_calls ($label): $(grep -c '^ok' "$OUT") checks as the kernel answers them ($twins early twins, $again back to IPv4)"
+		else
+			notok "sv_calls ($label)" "status $RC, $twins early twins, $again back to IPv4" show
+		fi
+	done
 else
 	notok "sv_calls: build (static)" "cc -static failed" show
 fi

@@ -414,6 +414,101 @@ static void signal_during_connect(void)
 	close(fd);
 }
 
+/* A TCP socket before any connect (an early twin is AF_INET6 by now): the
+ * program sees an AF_INET socket with the flags it asked for. */
+static void fresh_tcp_socket(void)
+{
+	int fd = tcp();
+	struct sockaddr_in sin;
+	memset(&sin, 0xff, sizeof(sin));
+	socklen_t len = sizeof(sin);
+	int rc = getsockname(fd, (struct sockaddr *)&sin, &len);
+	check(rc == 0 && sin.sin_family == AF_INET && sin.sin_addr.s_addr == 0 && sin.sin_port == 0 &&
+	      len == sizeof(sin), "fresh tcp: getsockname is 0.0.0.0:0", "rc %d family %d %s:%u len %u",
+	      rc, sin.sin_family, inet_ntoa(sin.sin_addr), ntohs(sin.sin_port), (unsigned)len);
+	int domain = 0;
+	len = sizeof(domain);
+	check(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_INET,
+	      "fresh tcp: SO_DOMAIN is AF_INET", "domain %d", domain);
+	len = sizeof(sin);
+	check_errno(getpeername(fd, (struct sockaddr *)&sin, &len), ENOTCONN,
+		    "fresh tcp: getpeername is ENOTCONN");
+	int tos = 0x28, got = 0;
+	check_ok(setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)), "fresh tcp: IP_TOS before connect");
+	check_ok(connect(fd, (struct sockaddr *)&echo_addr, sizeof(echo_addr)), "fresh tcp: connect");
+	len = sizeof(got);
+	check(getsockopt(fd, IPPROTO_IP, IP_TOS, &got, &len) == 0 && got == tos,
+	      "fresh tcp: IP_TOS set before connect still reads back", "got %#x", got);
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	check_errno(bind(fd, (struct sockaddr *)&any, sizeof(any)), EINVAL,
+		    "fresh tcp: bind after connect is EINVAL");
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	check((fcntl(fd, F_GETFL) & O_NONBLOCK) && fcntl(fd, F_GETFD) == 0,
+	      "fresh tcp: SOCK_NONBLOCK kept, no FD_CLOEXEC", "flags %x fd flags %d",
+	      fcntl(fd, F_GETFL), fcntl(fd, F_GETFD));
+	close(fd);
+}
+
+static bool is_loopback(const struct sockaddr_in *sin, socklen_t len)
+{
+	return len == sizeof(*sin) && sin->sin_family == AF_INET &&
+	       sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+}
+
+/* A server's AF_INET socket: bind and listen give a real IPv4 listener
+ * (accept reports IPv4 peers), with the options set before bind. */
+static void ipv4_server(void)
+{
+	int srv = tcp(), one = 1, tos = 0x10, got = 0;
+	setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(srv, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(lo);
+	check_ok(bind(srv, (struct sockaddr *)&lo, sizeof(lo)), "server: bind 127.0.0.1");
+	check_errno(bind(srv, (struct sockaddr *)&lo, sizeof(lo)), EINVAL,
+		    "server: a second bind is EINVAL");
+	check_ok(listen(srv, 4), "server: listen");
+	int rc = getsockname(srv, (struct sockaddr *)&lo, &len);
+	check(rc == 0 && is_loopback(&lo, len) && lo.sin_port != 0, "server: getsockname 127.0.0.1:port",
+	      "rc %d family %d %s", rc, lo.sin_family, inet_ntoa(lo.sin_addr));
+	len = sizeof(got);
+	check(getsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &got, &len) == 0 && got == 1,
+	      "server: SO_REUSEADDR set before bind kept", "got %d", got);
+	len = sizeof(got);
+	check(getsockopt(srv, IPPROTO_IP, IP_TOS, &got, &len) == 0 && got == tos,
+	      "server: IP_TOS set before bind kept", "got %#x", got);
+	int c = tcp();
+	check_ok(connect(c, (struct sockaddr *)&lo, sizeof(lo)), "server: a client connects");
+	struct sockaddr_in peer, mine;
+	socklen_t plen = sizeof(peer), mlen = sizeof(mine);
+	int a = accept(srv, (struct sockaddr *)&peer, &plen);
+	getsockname(c, (struct sockaddr *)&mine, &mlen);
+	check(a >= 0 && is_loopback(&peer, plen) && is_loopback(&mine, mlen) &&
+	      peer.sin_port == mine.sin_port, "server: accept reports the client's IPv4 address",
+	      "accept %d peer %s:%u client port %u", a, inet_ntoa(peer.sin_addr),
+	      ntohs(peer.sin_port), ntohs(mine.sin_port));
+	plen = sizeof(peer);
+	rc = getpeername(c, (struct sockaddr *)&peer, &plen);
+	check(rc == 0 && is_loopback(&peer, plen) && peer.sin_port == lo.sin_port,
+	      "server: the client's getpeername is 127.0.0.1:port", "rc %d %s:%u", rc,
+	      inet_ntoa(peer.sin_addr), ntohs(peer.sin_port));
+	char buf[4] = { 0 };
+	check(write(c, "hi", 2) == 2 && a >= 0 && read(a, buf, sizeof(buf)) == 2,
+	      "server: data from client to server", "%s", strerror(errno));
+	close(a);
+	close(c);
+	close(srv);
+	int l = tcp();
+	struct sockaddr_in any;
+	len = sizeof(any);
+	check(listen(l, 1) == 0 && getsockname(l, (struct sockaddr *)&any, &len) == 0 &&
+	      any.sin_family == AF_INET && any.sin_addr.s_addr == 0 && any.sin_port != 0,
+	      "server: listen without bind is on 0.0.0.0:port", "family %d port %u", any.sin_family,
+	      ntohs(any.sin_port));
+	close(l);
+}
+
 static void never_translated(void)
 {
 	int srv = tcp();
@@ -488,6 +583,8 @@ int main(int argc, char **argv)
 	udp_batches();
 	nonblocking_epoll();
 	signal_during_connect();
+	fresh_tcp_socket();
+	ipv4_server();
 	never_translated();
 	address_rewritten_meanwhile();
 	printf("sv_calls: %d checks, %d failed\n", checks, failures);
