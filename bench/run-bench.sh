@@ -29,7 +29,7 @@
 #      (AF_INET6 connects, AF_UNIX round trips, IPv4 connects to 127.0.0.1)
 #      with the library loaded vs not loaded. 4b: the seccomp supervisor
 #      (clatrun --supervise) with a statically linked bnet: a translated cycle
-#      vs a native one, 32 threads connecting at once, and untranslated calls
+#      vs a native one (early twins, and the swap at connect), 32 threads connecting at once, and untranslated calls
 #      supervised vs not (section 1 has its bulk row, d).
 #   5. idle cost: spawning /bin/true with libclat preloaded, with an empty
 #      preload library (the floor any preload pays) and with none; shared
@@ -168,6 +168,11 @@ lib_lo_always() { lib_lo env CLAT_MODE=always "$@"; }
 # The seccomp supervisor (clatrun --supervise) with the static bnet.
 sv_cl() { in_cl env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --supervise=always "$@"; }
 sv_lo() { in_lo env "${LIBENV[@]}" "$CLATRUN" --prefix "$PREFIX" --mode=always --supervise=always "$@"; }
+# The supervisor's swap at connect instead of early twins (CLAT_EARLY_SWITCH=0).
+sv_lo_swap() {
+	in_lo env "${LIBENV[@]}" CLAT_EARLY_SWITCH=0 "$CLATRUN" --prefix "$PREFIX" --mode=always \
+		--supervise=always "$@"
+}
 # The same prefix as discovered (from clatrun, expiring in a day): the library
 # then follows the network (a time() comparison per translated connect, a
 # netlink probe at most every 5 s), which an explicit prefix never does.
@@ -406,6 +411,7 @@ v_unix_nolib2() { measure unix_nolib2 in_lo "$BNET" unix-rr "$UNIX_N"; }
 v_c4_lib() { measure c4_lib lib_lo "$BNET" cycles 127.0.0.1 "$PORT_ACC" "$CYC_N"; }
 v_c4_nolib() { measure c4_nolib in_lo "$BNET" cycles 127.0.0.1 "$PORT_ACC" "$CYC_N"; }
 v_cyc_sv() { measure cyc_sv sv_lo "$BNET_STATIC" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
+v_cyc_sv_swap() { measure cyc_sv_swap sv_lo_swap "$BNET_STATIC" cycles "$SV4" "$PORT_ACC" "$CYC_N"; }
 v_pcyc_sv() { measure pcyc_sv sv_lo "$BNET_STATIC" pcycles 32 "$SV4" "$PORT_ACC" "$((CYC_N / 32))"; }
 v_pcyc_native() { measure pcyc_native in_lo "$BNET_STATIC" pcycles 32 "$SYNTH" "$PORT_ACC" "$((CYC_N / 32))"; }
 v_c6_sv() { measure c6_sv sv_lo "$BNET_STATIC" cycles ::1 "$PORT_ACC" "$CYC_N"; }
@@ -421,7 +427,7 @@ section_netns() {
 	interleave "$REPS" c6_lib c6_nolib
 	interleave "$REPS" unix_lib unix_nolib unix_nolib2
 	interleave "$REPS" c4_lib c4_nolib
-	interleave "$REPS" cyc_sv cyc_native pcyc_sv pcyc_native
+	interleave "$REPS" cyc_sv cyc_sv_swap cyc_native pcyc_sv pcyc_native
 	interleave "$REPS" c6_sv c6_static unix_sv unix_static
 
 	section "2. Per connection: socket+connect+close of a translated AF_INET socket vs native AF_INET6, us (private netns, server on [::] of lo)"
@@ -440,6 +446,7 @@ section_netns() {
 	cmp_rows "AF_INET TCP connect cycle to 127.0.0.1" c4_lib c4_nolib time ">=" 0.99
 	section "4b. The seccomp supervisor (clatrun --supervise, static bnet), us per operation"
 	cmp_rows "translated connect cycle vs native AF_INET6 (cost)" cyc_sv cyc_native tratio "<=" 2
+	cmp_rows "  swap at connect instead of early twins (CLAT_EARLY_SWITCH=0)" cyc_sv_swap cyc_native tratio "<=" 2 "-"
 	cmp_rows "32 threads connecting, per cycle, vs native 32 (cost)" pcyc_sv pcyc_native tratio "<=" 2 "-"
 	cmp_rows "  32 threads vs one thread under the supervisor (cost)" pcyc_sv cyc_sv tratio "<" 1 "-"
 	cmp_rows "untranslated AF_INET6 cycle to ::1, supervised vs not" c6_sv c6_static time ">=" 0.99
