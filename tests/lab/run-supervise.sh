@@ -13,7 +13,8 @@
 #     the supervisor)
 #   Go, built now with CGO_ENABLED=0 and with cgo: http GET, TCP echo
 #     (local 192.0.0.4, remote 203.0.113.10), connected UDP, unconnected UDP
-#     (sender 203.0.113.10), 32 goroutines in parallel, a fork+exec child
+#     (sender 203.0.113.10), 32 goroutines in parallel, a fork+exec child,
+#     a tcp4 listener on 127.0.0.1 dialled from the same program
 #   curl and python3 under --supervise=always (both layers)
 #   sv_calls (a static C program, sv_calls.c), with early twins (TCP sockets
 #     AF_INET6 from socket() on; bind/listen make them AF_INET again) and
@@ -146,6 +147,11 @@ if have go; then
 		expect "go cgo=$cgo: 32 goroutines connect in parallel" "parallel ok 32" \
 			"${CR[@]}" "$g" parallel 32 "$SV:7"
 		expect "go cgo=$cgo: fork+exec child" "child: reply \"ping" "${CR[@]}" "$g" fork "$SV:7"
+		# tcp4 listener and client: bind/listen make the early twin IPv4
+		# again; the client's connect to 127.0.0.1 is kept (::ffff:).
+		expect "go cgo=$cgo: tcp4 listener on 127.0.0.1, both ends see IPv4" \
+			"listener 127\.0\.0\.1:([0-9]+) client local 127\.0\.0\.1:([0-9]+) remote 127\.0\.0\.1:\1 server peer 127\.0\.0\.1:\2" \
+			"${CR[@]}" "$g" serve4 127.0.0.1:0
 	done
 	expect_fail "go: with --supervise=never tcp fails (control)" \
 		"${CR[@]}" --supervise=never "$WORK/goclient-cgo0" tcp "$SV:7"

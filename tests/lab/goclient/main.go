@@ -11,6 +11,8 @@
 //	                             "parallel ok N" when all N succeeded
 //	goclient fork HOST:PORT      start itself (tcp HOST:PORT) as a child
 //	                             process and print its output
+//	goclient serve4 ADDR         listen on "tcp4" ADDR (127.0.0.1:0), dial
+//	                             it, print what each end sees
 package main
 
 import (
@@ -50,7 +52,7 @@ func echo(network, addr string) (string, error) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail(fmt.Errorf("usage: goclient http|tcp|udp|udpfrom|parallel|fork ARG"))
+		fail(fmt.Errorf("usage: goclient http|tcp|udp|udpfrom|parallel|fork|serve4 ARG"))
 	}
 	switch os.Args[1] {
 	case "http":
@@ -106,6 +108,29 @@ func main() {
 		}
 		wg.Wait()
 		fmt.Printf("parallel ok %d\n", good)
+	case "serve4":
+		ln, err := net.Listen("tcp4", os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				fail(err)
+			}
+			accepted <- c
+		}()
+		c, err := net.DialTimeout("tcp4", ln.Addr().String(), 10*time.Second)
+		if err != nil {
+			fail(err)
+		}
+		defer c.Close()
+		s := <-accepted
+		defer s.Close()
+		fmt.Printf("listener %s client local %s remote %s server peer %s\n", ln.Addr(),
+			c.LocalAddr(), c.RemoteAddr(), s.RemoteAddr())
 	case "fork":
 		out, err := exec.Command(os.Args[0], "tcp", os.Args[2]).CombinedOutput()
 		fmt.Print("child: ", string(out))
