@@ -25,6 +25,7 @@ int main(void)
 	srunner_add_suite(runner, clat_remote_msg_suite());
 	srunner_add_suite(runner, clat_prefix_trust_suite());
 	srunner_add_suite(runner, clat_log_escape_suite());
+	srunner_add_suite(runner, clat_datagram_watch_suite());
 	srunner_run_all(runner, CK_NORMAL);
 	failed = srunner_ntests_failed(runner);
 	srunner_free(runner);

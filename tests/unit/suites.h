@@ -22,5 +22,6 @@ Suite *clat_prefix_order_suite(void);
 Suite *clat_remote_msg_suite(void);
 Suite *clat_prefix_trust_suite(void);
 Suite *clat_log_escape_suite(void);
+Suite *clat_datagram_watch_suite(void);
 
 #endif
