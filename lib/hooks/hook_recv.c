@@ -9,6 +9,7 @@
 
 #include "export.h"
 #include "core/sockaddr.h"
+#include "translate/datagram_heal.h"
 #include "translate/icmp_io.h"
 #include "translate/msg_shadow.h"
 #include "sys/realcalls.h"
@@ -39,8 +40,12 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			*addrlen = msg.msg_namelen;
 		return got;
 	}
-	if (rec == NULL || !clat_pointer_usable(addr) || !clat_pointer_usable(addrlen))
-		return CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
+	if (rec == NULL || !clat_pointer_usable(addr) || !clat_pointer_usable(addrlen)) {
+		ssize_t got = CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
+		if (got >= 0 && rec != NULL && rec->kind == CLAT_KIND_DGRAM)
+			clat_heal_datagram_in_fd(fd);
+		return got;
+	}
 
 	struct sockaddr_storage kernel;
 	socklen_t kernel_len = sizeof(kernel);
@@ -55,6 +60,8 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	struct sockaddr_storage view;
 	socklen_t view_len = clat_peer_view(clat_fd_state(rec), (struct sockaddr_in6 *)&kernel,
 					    &view);
+	if (rec->kind == CLAT_KIND_DGRAM && view_len == sizeof(struct sockaddr_in))
+		clat_heal_datagram_in((const struct sockaddr_in *)&view);
 	clat_sockaddr_copy_out(&view, view_len, addr, addrlen);
 	return got;
 }
@@ -75,6 +82,17 @@ static bool header_usable(const struct msghdr *msg)
 	       (msg->msg_name == NULL || clat_pointer_usable(msg->msg_name));
 }
 
+/* For datagram_heal.h: the sender as the program now sees it in msg, or
+ * the connected peer when msg carries no IPv4 name. */
+static void datagram_arrived(int fd, const struct msghdr *msg)
+{
+	const struct sockaddr_in *from = msg->msg_name;
+	if (from != NULL && msg->msg_namelen >= sizeof(*from) && from->sin_family == AF_INET)
+		clat_heal_datagram_in(from);
+	else
+		clat_heal_datagram_in_fd(fd);
+}
+
 CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	const struct clat_fd *rec = clat_fd_rewritten(fd);
@@ -87,8 +105,11 @@ CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	struct msghdr kernel;
 	clat_shadow_recv_prepare(rec, msg, &shadow, &kernel);
 	ssize_t got = CLAT_REAL(recvmsg)(fd, &kernel, flags);
-	if (got >= 0)
+	if (got >= 0) {
 		clat_shadow_recv_finish(rec, msg, &shadow, &kernel);
+		if (rec->kind == CLAT_KIND_DGRAM)
+			datagram_arrived(fd, msg);
+	}
 	return got;
 }
 
@@ -120,15 +141,23 @@ CLAT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	for (int i = 0; i < got; i++) {
 		clat_shadow_recv_finish(rec, &vec[i].msg_hdr, &shadow[i], &kernel[i].msg_hdr);
 		vec[i].msg_len = kernel[i].msg_len;
+		if (rec->kind == CLAT_KIND_DGRAM)
+			datagram_arrived(fd, &vec[i].msg_hdr);
 	}
 	return got;
 }
 
-/* recv(2) is recvfrom(2) without an address: hooked for ICMP sockets. */
+/* recv(2) is recvfrom(2) without an address: hooked for ICMP sockets,
+ * and to see answers on UDP ones (datagram_heal.h). */
 CLAT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	if (!clat_fd_is_icmp(clat_fd_rewritten(fd)))
-		return CLAT_REAL(recv)(fd, buf, len, flags);
+	const struct clat_fd *rec = clat_fd_rewritten(fd);
+	if (!clat_fd_is_icmp(rec)) {
+		ssize_t got = CLAT_REAL(recv)(fd, buf, len, flags);
+		if (got >= 0 && rec != NULL && rec->kind == CLAT_KIND_DGRAM)
+			clat_heal_datagram_in_fd(fd);
+		return got;
+	}
 	return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 

@@ -49,12 +49,9 @@ bool clat_heal_watching(void)
 	return atomic_load_explicit(&watched_plus1, memory_order_relaxed) != 0;
 }
 
-/* The decision for v4 under the prefixes known now (core/destination.h;
- * a synthesised destination is no pool address, so no mapper is asked):
- * true with d and *again set when it is synthesised somewhere else than
- * went. */
-static bool decide_again(const struct sockaddr_in *v4, const struct in6_addr *went,
-			 struct clat_destination *d, struct sockaddr_in6 *again)
+/* A synthesised destination is no pool address, so no mapper is asked. */
+bool clat_heal_decide_again(const struct sockaddr_in *v4, const struct in6_addr *went,
+			    struct clat_destination *d, struct sockaddr_in6 *again)
 {
 	struct clat_dest_inputs in = {
 		.prefixes = clat_active_prefixes(),
@@ -84,7 +81,7 @@ static bool restart_pending(int fd, struct clat_fd *rec, int err, bool *connecte
 		return false;
 	struct sockaddr_in6 again;
 	struct clat_destination d;
-	if (!decide_again(&dst, &went, &d, &again))
+	if (!clat_heal_decide_again(&dst, &went, &d, &again))
 		return false;
 	int saved = errno;
 	int rc = connect_again(fd, &again);
@@ -146,7 +143,7 @@ bool clat_heal_after_call(int fd, const struct sockaddr_in *v4, struct clat_dest
 	}
 	struct sockaddr_in6 again;
 	if (!clat_path_error(err) || !clat_prefix_heal(&d->candidate[0].sin6_addr) ||
-	    !decide_again(v4, &d->candidate[0].sin6_addr, d, &again)) {
+	    !clat_heal_decide_again(v4, &d->candidate[0].sin6_addr, d, &again)) {
 		errno = err;
 		return false;
 	}

@@ -18,6 +18,12 @@
  * into errno by the kernel, RFC 4443 s3.1) and a connect that timed out. */
 bool clat_path_error(int err);
 
+/* The decision for v4 under the prefixes known now (core/destination.h):
+ * true with d and *again set when it is synthesised somewhere else than
+ * went. */
+bool clat_heal_decide_again(const struct sockaddr_in *v4, const struct in6_addr *went,
+			    struct clat_destination *d, struct sockaddr_in6 *again);
+
 /* A call to d->candidate[0], synthesised for the program's v4, returned
  * result. A non-blocking connect (EINPROGRESS) is remembered in the fd's
  * record for the watch below and getsockopt(SO_ERROR). On a path error

@@ -7,6 +7,7 @@
 #include "core/sockaddr.h"
 #include "translate/family_switch.h"
 #include "state/active_prefix.h"
+#include "translate/datagram_heal.h"
 #include "translate/prefix_heal.h"
 #include "state/log.h"
 #include "sys/realcalls.h"
@@ -110,10 +111,15 @@ static ssize_t call_once(int fd, const struct clat_destination *d, uint32_t flow
 }
 
 /* v4 is what d was made from: after a network change the call runs once
- * more under the rediscovered prefix (prefix_heal.h). */
+ * more under the rediscovered prefix (prefix_heal.h), or, for UDP, the
+ * first retry runs under it. */
 static ssize_t call_ipv6(int fd, const struct sockaddr_in *v4, struct clat_destination *d,
 			 uint32_t flowinfo, clat_dest_call call, void *ctx)
 {
+	/* UDP says nothing about a lost way: a retry is the sign (datagram_heal.h). */
+	struct clat_fd *rec = clat_fd_find(fd);
+	if (rec != NULL && rec->kind == CLAT_KIND_DGRAM)
+		clat_heal_datagram_out(v4, d);
 	ssize_t result = call_once(fd, d, flowinfo, call, ctx);
 	if (clat_heal_after_call(fd, v4, d, result)) {
 		result = call_once(fd, d, flowinfo, call, ctx);

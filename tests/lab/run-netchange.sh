@@ -16,8 +16,10 @@
 #     UDP dig afterwards uses it too; an explicit old prefix is never overridden
 #   2 the resolver changes (another address): --status and the first UDP dig use
 #     the new network's prefix without any failed connection; a running process
-#     notices within seconds (UDP, which cannot heal); an entry written before
-#     networks were recorded (version 1) is not used
+#     notices within seconds (UDP); a UDP dig without retries cannot heal a
+#     stale prefix of the same network, one that retries does (its retry on a
+#     fresh socket 2 s later goes under the rediscovered prefix); an entry
+#     written before networks were recorded (version 1) is not used
 #   3 a forged answer with TTL 2^31-1: used for an hour at most (answer and cache
 #     file), and a forged cache file expiring in 2094 is held to the same cap
 #   4 the client's link goes down: --refresh fails and marks the entry over,
@@ -212,6 +214,19 @@ run clatrun dig +time=3 +tries=1 @"$SV" server.test A
 if [ "$RC" = 0 ] && grep -q "status: NOERROR" "$WORK/stdout"; then
 	notok "2d control: the cache's $PC is of this network, so UDP dig cannot heal" "it worked" show
 else ok "2d control: a UDP dig cannot heal a stale prefix of the same network"; fi
+# The same with retries: dig asks again on a fresh socket 2 s later, which
+# the library takes as a timeout (datagram_heal.h): one rediscovery, and the
+# retry goes under the network's $PB.
+run clatrun dig +time=2 +tries=3 @"$SV" server.test A
+if [ "$RC" = 0 ] && grep -q "status: NOERROR" "$WORK/stdout" &&
+	grep -q "datagrams unanswered for 2 s or more: now under the new prefix" "$DBG"; then
+	ok "2d a UDP dig that retries heals: its retry goes under $PB"
+else notok "2d a UDP dig that retries heals" "exit $RC" show; fi
+cache "2d the cache then holds $PB" "pfx(c['prefix']) == pfx(['$PB'])"
+# Back to a stale $PC in the cache, so that 2e shows the entry is not used.
+switch "$PC"
+run clatrun --refresh
+switch "$PB"
 lab_client_resolver "$LAB_GW6" >"$WORK/switch.log" 2>&1 || { cat "$WORK/switch.log"; exit 99; }
 run clatrun dig +time=3 +tries=1 @"$SV" server.test A
 if [ "$RC" = 0 ] && grep -q "status: NOERROR" "$WORK/stdout"; then
