@@ -1,5 +1,9 @@
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "state/ipv4_route.h"
 #include "sys/clock.h"
@@ -80,7 +84,31 @@ static int read_bindv6only(void)
 	return n == 1 && (c == '0' || c == '1') ? c == '0' : -1;
 }
 
-static int unrouted = -1, dual_stack = -1;
+/* 1: no IPv4 address but loopback ones (127/8); 0: another one; -1:
+ * unknown. SIOCGIFCONF (netdevice(7)) lists every IPv4 address; the
+ * socket is made and closed by direct system calls (no hook, no
+ * interposer sees them). */
+static int read_loopback_only(void)
+{
+	struct ifreq req[32];
+	struct ifconf conf = { .ifc_len = sizeof(req), .ifc_req = req };
+	int fd = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int rc = (int)syscall(SYS_ioctl, fd, SIOCGIFCONF, &conf);
+	clat_sys_close(fd);
+	if (rc != 0)
+		return -1;
+	int n = conf.ifc_len / (int)sizeof(req[0]);
+	for (int i = 0; i < n; i++) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&req[i].ifr_addr;
+		if (sin->sin_family == AF_INET && (ntohl(sin->sin_addr.s_addr) >> 24) != 127)
+			return 0;
+	}
+	return conf.ifc_len < (int)sizeof(req) ? 1 : -1; /* a full buffer may hide more */
+}
+
+static int unrouted = -1, dual_stack = -1, loopback_only = -1;
 
 /* Both answers, read again once CLAT_IPV4_ROUTE_RECHECK_MS have passed.
  * Racing threads may both read; each stores whole, correct answers. */
@@ -91,7 +119,9 @@ static void refresh(void)
 	int64_t then = __atomic_load_n(&checked_at, __ATOMIC_ACQUIRE);
 	if (then != 0 && now - then < CLAT_IPV4_ROUTE_RECHECK_MS)
 		return;
-	__atomic_store_n(&unrouted, read_route_table(), __ATOMIC_RELAXED);
+	int no_route = read_route_table();
+	__atomic_store_n(&loopback_only, no_route == 1 ? read_loopback_only() : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&unrouted, no_route, __ATOMIC_RELAXED);
 	__atomic_store_n(&dual_stack, read_bindv6only(), __ATOMIC_RELAXED);
 	__atomic_store_n(&checked_at, now != 0 ? now : 1, __ATOMIC_RELEASE);
 }
@@ -100,6 +130,13 @@ bool clat_ipv4_unrouted(void)
 {
 	refresh();
 	return __atomic_load_n(&unrouted, __ATOMIC_RELAXED) == 1;
+}
+
+bool clat_ipv4_unreachable(void)
+{
+	refresh();
+	return __atomic_load_n(&unrouted, __ATOMIC_RELAXED) == 1 &&
+	       __atomic_load_n(&loopback_only, __ATOMIC_RELAXED) == 1;
 }
 
 bool clat_ipv6_sockets_dual_stack(void)

@@ -7,6 +7,7 @@
 #include "core/sockaddr.h"
 #include "translate/family_switch.h"
 #include "state/active_prefix.h"
+#include "state/ipv4_route.h"
 #include "translate/datagram_heal.h"
 #include "translate/prefix_heal.h"
 #include "state/log.h"
@@ -71,12 +72,17 @@ void clat_translated_dest(const struct sockaddr_in *dst, struct sockaddr_in6 *ou
 }
 
 /* Runs the real IPv4 attempt that auto mode makes first. Returns true when
- * its result is final (success, or an error other than "no route"). */
+ * its result is final (success, or an error other than "no route"). None
+ * (*tried false) when it could only fail: no IPv4 route and no IPv4
+ * address but loopback (state/ipv4_route.h); should the switch fail, the
+ * caller makes the real call then (fail open). */
 static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t len,
-				  clat_dest_call call, void *ctx, ssize_t *result)
+				  clat_dest_call call, void *ctx, ssize_t *result, bool *tried)
 {
-	if (clat_settings()->config.mode != CLAT_MODE_AUTO)
+	*tried = false;
+	if (clat_settings()->config.mode != CLAT_MODE_AUTO || clat_ipv4_unreachable())
 		return false;
+	*tried = true;
 	*result = call(fd, dst, len, NULL, ctx);
 	return *result >= 0 || !no_ipv4_route(errno);
 }
@@ -86,11 +92,12 @@ static bool ipv4_attempt_is_final(int fd, const struct sockaddr *dst, socklen_t 
  * dual-stack socket as ::ffff:a.b.c.d, so that an IPv4 route that appeared
  * since, or an address only the local table knows, is used as it would be
  * without the library. Costs the one failing call the late switch makes
- * too, and nothing in mode always. */
+ * too where the host has an IPv4 address; nothing in mode always or on a
+ * host without IPv4. */
 static bool early_ipv4_attempt_is_final(int fd, const struct sockaddr_in *dst,
 					clat_dest_call call, void *ctx, ssize_t *result)
 {
-	if (clat_settings()->config.mode != CLAT_MODE_AUTO)
+	if (clat_settings()->config.mode != CLAT_MODE_AUTO || clat_ipv4_unreachable())
 		return false;
 	struct sockaddr_in6 mapped;
 	clat_sockaddr_v4mapped(dst, &mapped);
@@ -175,10 +182,10 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 		return call(fd, asked, len, NULL, ctx);
 
 	ssize_t result = -1;
-	if (ipv4_attempt_is_final(fd, asked, len, call, ctx, &result))
+	bool tried_ipv4;
+	if (ipv4_attempt_is_final(fd, asked, len, call, ctx, &result, &tried_ipv4))
 		return result;
 	int ipv4_errno = errno;
-	bool tried_ipv4 = clat_settings()->config.mode == CLAT_MODE_AUTO;
 
 	decide(v4, v4mapped, true, &d);
 	if (d.kind != CLAT_DEST_SYNTHESIZED || !take_ipv6(fd, v4mapped)) {

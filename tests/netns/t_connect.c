@@ -271,7 +271,8 @@ static void c_unreach(void)
 }
 
 /* RFC 6535 4.5 / RFC 8305 7.3: when IPv4 appears, new connections stop
- * translating. T_HOOK is a shell command that adds IPv4 to the namespace. */
+ * translating. T_HOOK is a shell command that adds IPv4 to the namespace
+ * (an address without a route: the IPv4 try on the early socket finds it). */
 static void c_v4appears(void)
 {
 	const char *hook = getenv("T_HOOK");
@@ -283,6 +284,10 @@ static void c_v4appears(void)
 	t_tcp_query(fd, &seen); /* T_PEER_FAM: 6 */
 	close(fd);
 	T_CHECK(system(hook) == 0, "T_HOOK '%s' failed", hook);
+	/* The library looks at the host's IPv4 routes and addresses at most
+	 * once a second (CLAT_IPV4_ROUTE_RECHECK_MS, lib/state/ipv4_route.h). */
+	struct timespec recheck = { 1, 100 * 1000 * 1000 };
+	nanosleep(&recheck, NULL);
 	fd = t_tcp_connected();
 	t_write_all(fd, "PEER\n");
 	{

@@ -733,19 +733,27 @@ if section stack "4. stacked with another preload library that wraps connect()";
 		check "$desc: libpcount saw $want" grep -qx "libpcount: connect $want other=0" "$cnt"
 	}
 	# libpcount first: it sees the program's call; libclat first: libpcount
-	# is libclat's "real" connect and sees its calls: in mode auto the IPv4
-	# try before the translated one, on the early-switched socket as
+	# is libclat's "real" connect and sees its calls. This namespace has
+	# no IPv4 address but 127.0.0.1, so mode auto makes no IPv4 try (it
+	# could only fail); with an address (192.0.2.99/32 on lo, still no
+	# route) it tries IPv4 first: on the early-switched socket as
 	# ::ffff:a.b.c.d (AF_INET6), with CLAT_EARLY_SWITCH=0 on the AF_INET
-	# socket; mode always makes no IPv4 try.
+	# socket. Mode always never tries.
 	stacked "LD_PRELOAD=libpcount:libclat" "inet=1 inet6=0" LD_PRELOAD="$PCOUNT:$LIBCLAT"
-	stacked "LD_PRELOAD=libclat:libpcount" "inet=0 inet6=2" LD_PRELOAD="$LIBCLAT:$PCOUNT"
-	stacked "LD_PRELOAD=libclat:libpcount, late switch" "inet=1 inet6=1" \
+	stacked "LD_PRELOAD=libclat:libpcount" "inet=0 inet6=1" LD_PRELOAD="$LIBCLAT:$PCOUNT"
+	stacked "LD_PRELOAD=libclat:libpcount, late switch" "inet=0 inet6=1" \
 		LD_PRELOAD="$LIBCLAT:$PCOUNT" CLAT_EARLY_SWITCH=0
+	ip -n "$NS" addr add 192.0.2.99/32 dev lo
+	stacked "LD_PRELOAD=libclat:libpcount, an IPv4 address on the host" "inet=0 inet6=2" \
+		LD_PRELOAD="$LIBCLAT:$PCOUNT"
+	stacked "LD_PRELOAD=libclat:libpcount, late switch, an IPv4 address on the host" \
+		"inet=1 inet6=1" LD_PRELOAD="$LIBCLAT:$PCOUNT" CLAT_EARLY_SWITCH=0
+	ip -n "$NS" addr del 192.0.2.99/32 dev lo
 	stacked "LD_PRELOAD=libclat:libpcount, mode = always" "inet=0 inet6=1" \
 		-c "$TMP/conf/fleet-always.conf" LD_PRELOAD="$LIBCLAT:$PCOUNT"
 	stacked "ld.so.preload=libclat + LD_PRELOAD=libpcount" "inet=1 inet6=0" \
 		-p "$LIBCLAT" LD_PRELOAD="$PCOUNT"
-	stacked "ld.so.preload=libclat,libpcount" "inet=0 inet6=2" -p "$LIBCLAT" -p "$PCOUNT"
+	stacked "ld.so.preload=libclat,libpcount" "inet=0 inet6=1" -p "$LIBCLAT" -p "$PCOUNT"
 	stacked "ld.so.preload=libpcount,libclat" "inet=1 inet6=0" -p "$PCOUNT" -p "$LIBCLAT"
 	cnt=$TMP/out/count.alone
 	rm -f "$cnt"
@@ -757,7 +765,7 @@ if section stack "4. stacked with another preload library that wraps connect()";
 		mark; xrun -p "$LIBCLAT" -p "$PCOUNT" P_COUNT_OUT="$cnt" "$PY" -c "$PYTCP"
 		check "python3 with ld.so.preload=libclat,libpcount: translated" \
 			eval "rc_is 0 && has '^python-ok$' && server_saw tcp 1 $SYN && \
-			      grep -qx 'libpcount: connect inet=0 inet6=2 other=0' '$cnt'"
+			      grep -qx 'libpcount: connect inet=0 inet6=1 other=0' '$cnt'"
 	fi
 fi
 
