@@ -4,6 +4,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <time.h>
+
 #include "tcommon.h"
 
 #include <sys/epoll.h>
