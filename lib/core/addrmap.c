@@ -2,6 +2,7 @@
 #include "addrmap.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 size_t clat_map_table_size(unsigned pool_len)
@@ -180,4 +181,28 @@ const char *clat_map_result_text(enum clat_map_result result)
 	case CLAT_MAP_RATE_LIMITED: return "too many new mappings in a short time";
 	}
 	return "?";
+}
+
+bool clat_map_file_path(const char *cache_dir, bool root, const char *xdg, const char *home,
+			unsigned euid, struct in_addr pool, unsigned pool_len, char *dir,
+			size_t dir_len, char *path, size_t path_len)
+{
+	int n;
+	if (cache_dir != NULL && cache_dir[0] == '/')
+		n = snprintf(dir, dir_len, "%s", cache_dir);
+	else if (root)
+		n = snprintf(dir, dir_len, "/run/libclat");
+	else if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(dir, dir_len, "%s/libclat", xdg);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(dir, dir_len, "%s/.cache/libclat", home);
+	else
+		return false;
+	if (n <= 0 || (size_t)n >= dir_len)
+		return false;
+	char net[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &pool, net, sizeof(net));
+	n = snprintf(path, path_len, "%s/addrmap-v%u-%d-uid%u-%s_%u", dir, CLAT_MAP_VERSION,
+		     (int)sizeof(void *) * 8, euid, net, pool_len);
+	return n > 0 && (size_t)n < path_len;
 }

@@ -51,6 +51,16 @@ struct clat_map_slot {
 	char name[CLAT_MAP_NAME_MAX]; /* the name it was made for, or "" */
 };
 
+/* Where a user's table lives, shared by the library (which maps it) and
+ * clatrun's supervisor (which reads it): cache_dir (CLAT_CACHE_DIR, when
+ * absolute), /run/libclat for root, $XDG_RUNTIME_DIR/libclat,
+ * ~/.cache/libclat; NULL for what is unset. The file's name carries the
+ * format version, the word size, the user and the pool. False when no
+ * directory applies or the names do not fit. */
+bool clat_map_file_path(const char *cache_dir, bool root, const char *xdg, const char *home,
+			unsigned euid, struct in_addr pool, unsigned pool_len, char *dir,
+			size_t dir_len, char *path, size_t path_len);
+
 /* Bytes a table for a pool of this length needs (header + 2^(32-len) slots). */
 size_t clat_map_table_size(unsigned pool_len);
 /* Writes an empty table for pool/pool_len into mem (table_size bytes). The

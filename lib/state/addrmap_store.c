@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "state/fork_locks.h"
 #include "state/log.h"
 #include "state/settings.h"
+#include "sys/host_addrs.h"
 #include "sys/sysfile.h"
 #include "sys/lazy_libc.h" /* last: see there */
 
@@ -79,52 +79,29 @@ static void choose_pool(void)
 	store.pool_len = c->map_pool_len;
 	if (c->map_pool_explicit)
 		return;
-	struct ifaddrs *list;
-	if (getifaddrs(&list) != 0)
+	char ifname[64];
+	if (!clat_host_ipv4_in(store.pool, store.pool_len, ifname, sizeof(ifname)))
 		return;
-	for (struct ifaddrs *i = list; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
-		    !inside(((struct sockaddr_in *)i->ifa_addr)->sin_addr, store.pool, store.pool_len))
-			continue;
-		struct in_addr alt = { .s_addr = htonl(CLAT_ALTERNATE_MAP_POOL_NET) };
-		clat_log("address mapper: %s is in use on %s, using %s", CLAT_DEFAULT_MAP_POOL,
-			 i->ifa_name, CLAT_ALTERNATE_MAP_POOL);
-		store.pool = alt;
-		store.pool_len = CLAT_ALTERNATE_MAP_POOL_LEN;
-		break;
-	}
-	freeifaddrs(list);
+	clat_log("address mapper: %s is in use on %s, using %s", CLAT_DEFAULT_MAP_POOL, ifname,
+		 CLAT_ALTERNATE_MAP_POOL);
+	store.pool.s_addr = htonl(CLAT_ALTERNATE_MAP_POOL_NET);
+	store.pool_len = CLAT_ALTERNATE_MAP_POOL_LEN;
 }
 
-/* The table file for this user and pool, or false for a private table:
- * CLAT_CACHE_DIR (tests), /run/libclat for root, $XDG_RUNTIME_DIR/libclat,
- * ~/.cache/libclat. The name carries the format version, the word size
- * and the pool. */
+/* The table file for this user and pool (core/addrmap.h), or false for a
+ * private table. */
 static bool table_path(char *out, size_t len)
 {
 	const struct clat_settings *s = clat_settings();
-	char dir[384], pool[INET_ADDRSTRLEN];
-	const char *env_dir = s->secure ? NULL : getenv("CLAT_CACHE_DIR");
-	const char *xdg = s->secure ? NULL : getenv("XDG_RUNTIME_DIR");
-	const char *home = s->secure ? NULL : getenv("HOME");
-
+	char dir[384];
 	if (s->secure)
 		return false; /* a setuid program must not write its user's files */
-	if (env_dir != NULL && env_dir[0] == '/')
-		snprintf(dir, sizeof(dir), "%s", env_dir);
-	else if (geteuid() == 0)
-		snprintf(dir, sizeof(dir), "/run/libclat");
-	else if (xdg != NULL && xdg[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/libclat", xdg);
-	else if (home != NULL && home[0] == '/')
-		snprintf(dir, sizeof(dir), "%s/.cache/libclat", home);
-	else
+	if (!clat_map_file_path(getenv("CLAT_CACHE_DIR"), geteuid() == 0, getenv("XDG_RUNTIME_DIR"),
+				getenv("HOME"), (unsigned)geteuid(), store.pool, store.pool_len,
+				dir, sizeof(dir), out, len))
 		return false;
 	mkdir(dir, 0700); /* the last component only; EEXIST is fine */
-	inet_ntop(AF_INET, &store.pool, pool, sizeof(pool));
-	int n = snprintf(out, len, "%s/addrmap-v%u-%d-uid%u-%s_%u", dir, CLAT_MAP_VERSION,
-			 (int)sizeof(void *) * 8, (unsigned)geteuid(), pool, store.pool_len);
-	return n > 0 && (size_t)n < len;
+	return true;
 }
 
 /* The table's lock: an open-file-description lock on the whole file. The
@@ -134,29 +111,14 @@ static bool table_path(char *out, size_t len)
  * stuck for LOCK_WAIT_MS leaves the mapper off for this call. */
 static bool lock_file(int fd)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	for (int waited = 0; waited <= LOCK_WAIT_MS; waited++) {
-		if (clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl) == 0)
-			return true;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
-			break;
-		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
-	}
+	if (clat_sys_lock_wait(fd, F_WRLCK, LOCK_WAIT_MS))
+		return true;
 	static bool warned; /* once per process; later ones go to the debug log */
 	if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
 		clat_log_warning("address mapper: table lock unavailable (%s)", strerror(errno));
 	else
 		clat_log("address mapper: table lock unavailable (%s)", strerror(errno));
 	return false;
-}
-
-/* Explicitly: a descriptor that was mmap'ed lives on in the mapping, and
- * its lock with it, after close(). */
-static void unlock_file(int fd)
-{
-	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
-	clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl);
 }
 
 static bool all_zero(const void *mem, size_t len)
@@ -225,7 +187,7 @@ out:
 	if (!ok && mem != MAP_FAILED)
 		munmap(mem, store.size);
 	if (locked)
-		unlock_file(fd);
+		clat_sys_unlock(fd);
 	clat_sys_close(fd);
 	return ok;
 }
@@ -335,7 +297,7 @@ static void leave(int fd)
 {
 	int saved_errno = errno;
 	if (fd >= 0) {
-		unlock_file(fd);
+		clat_sys_unlock(fd);
 		clat_sys_close(fd);
 	}
 	pthread_mutex_unlock(&store_lock);

@@ -9,11 +9,13 @@
 
 #include <fcntl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Bound on first call (its system headers are all included above). */
@@ -71,6 +73,32 @@ static inline int clat_sys_fstat(int fd, struct stat *st)
 static inline int clat_sys_fcntl_lock(int fd, int cmd, struct flock *lock)
 {
 	return (int)syscall(SYS_fcntl, fd, cmd, lock);
+}
+
+/* An open-file-description lock (F_RDLCK or F_WRLCK) on the whole file,
+ * tried every millisecond for at most wait_ms: false (errno set) when a
+ * live holder keeps it longer. The kernel drops such a lock when its
+ * holder's descriptor goes, so a dead holder never stalls anyone. */
+static inline bool clat_sys_lock_wait(int fd, short type, int wait_ms)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+	for (int waited = 0; waited <= wait_ms; waited++) {
+		if (clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl) == 0)
+			return true;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return false;
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+/* Needed explicitly for a file that was mmap'ed: its description lives on
+ * in the mapping after close(), and the lock with it. */
+static inline void clat_sys_unlock(int fd)
+{
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	clat_sys_fcntl_lock(fd, F_OFD_SETLK, &fl);
 }
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/addrmap.h"
@@ -285,6 +286,43 @@ START_TEST(hostent_too_small)
 }
 END_TEST
 
+/* Where the table lives: the library maps it, clatrun's supervisor reads
+ * it, both through this one function. */
+START_TEST(file_path_order)
+{
+	struct in_addr pool = clat_test_v4("10.170.160.0");
+	char dir[128], path[256], want[256];
+	int bits = (int)sizeof(void *) * 8;
+
+	ck_assert(clat_map_file_path("/tmp/c", true, "/run/user/1", "/home/u", 0, pool, 20,
+				     dir, sizeof(dir), path, sizeof(path)));
+	ck_assert_str_eq(dir, "/tmp/c");
+	snprintf(want, sizeof(want), "/tmp/c/addrmap-v%u-%d-uid0-10.170.160.0_20",
+		 CLAT_MAP_VERSION, bits);
+	ck_assert_str_eq(path, want);
+	/* a relative CLAT_CACHE_DIR is ignored; root gets /run/libclat */
+	ck_assert(clat_map_file_path("rel", true, "/run/user/1", "/home/u", 0, pool, 20,
+				     dir, sizeof(dir), path, sizeof(path)));
+	ck_assert_str_eq(dir, "/run/libclat");
+	ck_assert(clat_map_file_path(NULL, false, "/run/user/1000", "/home/u", 1000, pool, 20,
+				     dir, sizeof(dir), path, sizeof(path)));
+	ck_assert_str_eq(dir, "/run/user/1000/libclat");
+	snprintf(want, sizeof(want), "/run/user/1000/libclat/addrmap-v%u-%d-uid1000-10.170.160.0_20",
+		 CLAT_MAP_VERSION, bits);
+	ck_assert_str_eq(path, want);
+	ck_assert(clat_map_file_path(NULL, false, "relative", "/home/u", 1000, pool, 20,
+				     dir, sizeof(dir), path, sizeof(path)));
+	ck_assert_str_eq(dir, "/home/u/.cache/libclat");
+	ck_assert(!clat_map_file_path(NULL, false, NULL, NULL, 1000, pool, 20,
+				      dir, sizeof(dir), path, sizeof(path)));
+	/* names that do not fit are refused, not cut */
+	ck_assert(!clat_map_file_path("/tmp/c", false, NULL, NULL, 0, pool, 20,
+				      dir, sizeof(dir), path, 20));
+	ck_assert(!clat_map_file_path("/tmp/c", false, NULL, NULL, 0, pool, 20, dir, 4, path,
+				      sizeof(path)));
+}
+END_TEST
+
 Suite *clat_addrmap_suite(void)
 {
 	Suite *s = suite_create("addrmap");
@@ -296,6 +334,7 @@ Suite *clat_addrmap_suite(void)
 	tcase_add_test(tc, all_in_use_is_exhausted);
 	tcase_add_test(tc, rate_bound);
 	tcase_add_test(tc, persistence_by_bytes);
+	tcase_add_test(tc, file_path_order);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostent");
 	tcase_add_test(tc, hostent_layout);
