@@ -452,6 +452,10 @@ int main(int argc, char **argv)
 					       .translate_private_wkp = cfg.translate_private_wkp,
 					       .local_ipv4 = cfg.local_ipv4,
 					       .early_twins = early == NULL || strcmp(early, "0") != 0,
+					       .map_enabled = cfg.map_enabled,
+					       .map_pool_explicit = cfg.map_pool_explicit,
+					       .map_pool = cfg.map_pool,
+					       .map_pool_len = cfg.map_pool_len,
 					       .verbose = opt.verbose };
 		return clat_sv_run(&sv, &method.kernel, &argv[optind]);
 	}

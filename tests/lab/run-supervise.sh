@@ -14,7 +14,9 @@
 #   Go, built now with CGO_ENABLED=0 and with cgo: http GET, TCP echo
 #     (local 192.0.0.4, remote 203.0.113.10), connected UDP, unconnected UDP
 #     (sender 203.0.113.10), 32 goroutines in parallel, a fork+exec child,
-#     a tcp4 listener on 127.0.0.1 dialled from the same program
+#     a tcp4 listener on 127.0.0.1 dialled from the same program; with cgo,
+#     an AAAA-only name over tcp4 (the library's mapper, the supervisor's
+#     connect to the mapped host)
 #   curl and python3 under --supervise=always (both layers)
 #   sv_calls (a static C program, sv_calls.c), with early twins (TCP sockets
 #     AF_INET6 from socket() on; bind/listen make them AF_INET again) and
@@ -153,6 +155,13 @@ if have go; then
 			"listener 127\.0\.0\.1:([0-9]+) client local 127\.0\.0\.1:([0-9]+) remote 127\.0\.0\.1:\1 server peer 127\.0\.0\.1:\2" \
 			"${CR[@]}" "$g" serve4 127.0.0.1:0
 	done
+	# An AAAA-only name asked for over IPv4 through libc (cgo): the library
+	# maps it to a pool address, the Go runtime's own connect reaches the
+	# supervisor, which sends it to the mapped IPv6 host (mapper.c).
+	if [ -x "$WORK/goclient-cgo1" ]; then
+		expect "go cgo=1: AAAA-only v6only.test over tcp4 (mapped pool address)" "$LAB_MARKER6" \
+			env GODEBUG=netdns=cgo "${CR[@]}" -v "$WORK/goclient-cgo1" get4 "http://v6only.test:8080/"
+	fi
 	expect_fail "go: with --supervise=never tcp fails (control)" \
 		"${CR[@]}" --supervise=never "$WORK/goclient-cgo0" tcp "$SV:7"
 else

@@ -108,7 +108,7 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
 	if (old < 0)
 		return CLAT_SV_CONTINUE;
-	if (clat_sv_destination(req->settings, &dst, false, &dst6, &why) != CLAT_SV_DEST_SYNTHESIZED ||
+	if (clat_sv_destination(req->settings, &dst, false, &dst6, &why) != CLAT_SV_DEST_TRANSLATED ||
 	    (type == SOCK_STREAM && !tcp_closed(old))) {
 		close(old);
 		return CLAT_SV_CONTINUE;

@@ -32,7 +32,7 @@ static int datagram_twin(struct clat_sv_req *req, int fd, const struct sockaddr_
 	if (old < 0)
 		return -1;
 	if (type != SOCK_DGRAM ||
-	    clat_sv_destination(req->settings, dst, false, dst6, &why) != CLAT_SV_DEST_SYNTHESIZED) {
+	    clat_sv_destination(req->settings, dst, false, dst6, &why) != CLAT_SV_DEST_TRANSLATED) {
 		close(old);
 		return -1;
 	}

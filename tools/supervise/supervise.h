@@ -15,6 +15,7 @@
  *                return to IPv4 when the program binds or listens
  *   epoll_move.c moving epoll registrations to the twin
  *   destination.c what an IPv4 destination becomes (shared core policy)
+ *   mapper.c     the address mapper's shared table, read-only
  *   on_connect.c, on_send.c, on_recv.c, on_names.c, on_sockopt.c
  *                the handlers
  *   inspect.c    --supervise=auto: does a program need the supervisor */
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/destination.h"
 #include "core/prefix_cache.h"
 
 /* ---- probe.c ---- */
@@ -50,6 +52,10 @@ struct clat_sv_settings {
 	bool translate_private_wkp;
 	struct in_addr local_ipv4;  /* what a translated socket reports as its own */
 	bool early_twins;           /* TCP sockets are AF_INET6 from socket() on */
+	/* The address mapper (mapper.c), as configured (core/config.h). */
+	bool map_enabled, map_pool_explicit;
+	struct in_addr map_pool;
+	unsigned map_pool_len;
 	bool verbose;
 };
 
@@ -124,15 +130,24 @@ int clat_sv_datagram_twin(struct clat_sv_req *req, int fd);
 enum clat_sv_dest {
 	CLAT_SV_DEST_KEEP,       /* stays IPv4 (never-translate rules, no prefix) */
 	CLAT_SV_DEST_V4MAPPED,   /* kept, but the socket is IPv6 already */
-	CLAT_SV_DEST_SYNTHESIZED,
+	CLAT_SV_DEST_TRANSLATED, /* synthesised (RFC 6052), or a mapped pool address's host */
 };
 /* What dst becomes; for SYNTHESIZED/V4MAPPED out is the IPv6 destination. */
 enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
 				      const struct sockaddr_in *dst, bool socket_is_ipv6,
 				      struct sockaddr_in6 *out, const char **why);
-/* The IPv4 view of an IPv6 peer (embedded or v4-mapped); false otherwise. */
+/* The IPv4 view of an IPv6 peer (embedded, v4-mapped, or the pool address
+ * mapped to it); false otherwise. */
 bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *sin6,
 		       struct sockaddr_in *out);
+
+/* ---- mapper.c ---- */
+/* The address mapper's answer for addr (core/destination.h). */
+enum clat_map_answer clat_sv_map_lookup(const struct clat_sv_settings *s, struct in_addr addr,
+					struct in6_addr *host);
+/* The pool address mapped to ipv6; false when there is none. */
+bool clat_sv_map_reverse(const struct clat_sv_settings *s, const struct in6_addr *ipv6,
+			 struct in_addr *out);
 
 /* ---- swap.c ---- */
 /* Replaces the child's AF_INET socket fd (our copy: old, which this closes) with an AF_INET6

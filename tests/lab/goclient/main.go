@@ -2,6 +2,7 @@
 // supervisor tests (run-supervise.sh).
 //
 //	goclient http URL            GET URL, print the body
+//	goclient get4 URL            the same over IPv4 only ("tcp4")
 //	goclient tcp HOST:PORT       echo "ping" over TCP, print the reply and
 //	                             the local and remote addresses
 //	goclient udp HOST:PORT       connected UDP echo, print the reply and addresses
@@ -16,6 +17,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -52,11 +54,24 @@ func echo(network, addr string) (string, error) {
 
 func main() {
 	if len(os.Args) < 3 {
-		fail(fmt.Errorf("usage: goclient http|tcp|udp|udpfrom|parallel|fork|serve4 ARG"))
+		fail(fmt.Errorf("usage: goclient http|get4|tcp|udp|udpfrom|parallel|fork|serve4 ARG"))
 	}
 	switch os.Args[1] {
 	case "http":
 		client := http.Client{Timeout: 10 * time.Second}
+		r, err := client.Get(os.Args[2])
+		if err != nil {
+			fail(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		fmt.Print(string(body))
+	case "get4":
+		dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp4", addr)
+		}
+		client := http.Client{Timeout: 10 * time.Second,
+			Transport: &http.Transport{DialContext: dial}}
 		r, err := client.Get(os.Args[2])
 		if err != nil {
 			fail(err)
