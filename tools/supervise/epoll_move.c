@@ -4,7 +4,7 @@
  * epoll fd ("tfd: N events: E data: D ... ino: I") and made again for the
  * twin under the same fd number, so that the program's later EPOLL_CTL_MOD
  * and _DEL find them. The number is the program's: the twin is put at that
- * number in a short-lived clone with its own copy of the file table. */
+ * number in a short-lived thread with its own copy of the file table. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -82,15 +83,18 @@ struct epoll_job {
 	int err;
 };
 
-/* Runs in a clone that shares the supervisor's memory but has a copy of
- * its file table (no CLONE_FILES): there the twin can take the program's fd
- * number without disturbing any of the supervisor's own descriptors, and
- * the copy is dropped on exit. It runs on a stack of its own while the
- * caller waits (CLONE_VFORK), and makes raw system calls only: it must not
- * take the C library's locks, which other threads of the supervisor hold. */
-static int epoll_job_run(void *arg)
+/* Runs in a thread of its own that first gives itself a private copy of
+ * the file table (unshare(CLONE_FILES)): there the twin can take the
+ * program's fd number without disturbing any of the supervisor's own
+ * descriptors, and the copy is dropped when the thread ends. (A thread, not
+ * a clone(2) child: a sanitizer runtime takes such a child for a fork.) */
+static void *epoll_job_run(void *arg)
 {
 	struct epoll_job *job = arg;
+	if (syscall(SYS_unshare, CLONE_FILES) != 0) {
+		job->err = errno ? errno : EIO;
+		return NULL;
+	}
 	for (size_t i = 0; i < job->count; i++) {
 		long ep = syscall(SYS_pidfd_getfd, job->pidfd, job->regs[i].epfd, 0);
 		if (ep == job->fd) /* keep the number free for the twin */
@@ -100,13 +104,11 @@ static int epoll_job_run(void *arg)
 		    (job->twin != job->fd && syscall(SYS_dup3, job->twin, job->fd, O_CLOEXEC) < 0) ||
 		    syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, job->fd, &ev) != 0) {
 			job->err = errno ? errno : EIO;
-			return 1;
+			return NULL;
 		}
 	}
-	return 0;
+	return NULL;
 }
-
-#define EPOLL_JOB_STACK (64 * 1024)
 
 bool clat_sv_epoll_add(struct clat_sv_req *req, int fd, int twin,
 		       const struct clat_sv_epoll_reg *regs, size_t count)
@@ -117,16 +119,14 @@ bool clat_sv_epoll_add(struct clat_sv_req *req, int fd, int twin,
 				 .regs = regs, .count = count };
 	if (job.pidfd < 0)
 		return false;
-	char *stack = malloc(EPOLL_JOB_STACK);
-	if (stack == NULL)
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, epoll_job_run, &job);
+	if (rc != 0) {
+		errno = rc;
 		return false;
-	/* CLONE_VFORK: this thread waits until the clone has exited. */
-	pid_t pid = clone(epoll_job_run, stack + EPOLL_JOB_STACK, CLONE_VM | CLONE_VFORK, &job);
-	int status = 0;
-	bool ok = pid > 0 && waitpid(pid, &status, __WALL) == pid && WIFEXITED(status) &&
-		WEXITSTATUS(status) == 0;
-	free(stack);
-	if (!ok)
-		errno = job.err ? job.err : EIO;
-	return ok;
+	}
+	pthread_join(t, NULL);
+	if (job.err != 0)
+		errno = job.err;
+	return job.err == 0;
 }
