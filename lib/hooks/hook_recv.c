@@ -15,6 +15,22 @@
 #include "sys/realcalls.h"
 #include "translate/translate.h"
 
+/* For datagram_heal.h: a datagram came on fd, a translated UDP socket,
+ * from its connected peer (read only while an answer is awaited). */
+static void answered_by_peer(int fd)
+{
+	if (!clat_heal_datagram_waiting())
+		return;
+	struct sockaddr_in6 peer;
+	struct sockaddr_in v4;
+	socklen_t len = sizeof(peer);
+	int saved_errno = errno;
+	if (CLAT_REAL(getpeername)(fd, (struct sockaddr *)&peer, &len) == 0 &&
+	    peer.sin6_family == AF_INET6 && clat_embedded_ipv4(&peer, &v4))
+		clat_heal_datagram_in(&v4);
+	errno = saved_errno;
+}
+
 /* Declared by glibc only under _FORTIFY_SOURCE; fortified programs (all of
  * Debian's) call it instead of recvfrom. */
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
@@ -43,7 +59,7 @@ CLAT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	if (rec == NULL || !clat_pointer_usable(addr) || !clat_pointer_usable(addrlen)) {
 		ssize_t got = CLAT_REAL(recvfrom)(fd, buf, len, flags, addr, addrlen);
 		if (got >= 0 && rec != NULL && rec->kind == CLAT_KIND_DGRAM)
-			clat_heal_datagram_in_fd(fd);
+			answered_by_peer(fd);
 		return got;
 	}
 
@@ -90,7 +106,7 @@ static void datagram_arrived(int fd, const struct msghdr *msg)
 	if (from != NULL && msg->msg_namelen >= sizeof(*from) && from->sin_family == AF_INET)
 		clat_heal_datagram_in(from);
 	else
-		clat_heal_datagram_in_fd(fd);
+		answered_by_peer(fd);
 }
 
 CLAT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -155,7 +171,7 @@ CLAT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	if (!clat_fd_is_icmp(rec)) {
 		ssize_t got = CLAT_REAL(recv)(fd, buf, len, flags);
 		if (got >= 0 && rec != NULL && rec->kind == CLAT_KIND_DGRAM)
-			clat_heal_datagram_in_fd(fd);
+			answered_by_peer(fd);
 		return got;
 	}
 	return recvfrom(fd, buf, len, flags, NULL, NULL);

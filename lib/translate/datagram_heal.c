@@ -1,16 +1,11 @@
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "core/datagram_watch.h"
-#include "core/sockaddr.h"
 #include "state/active_prefix.h"
 #include "state/log.h"
 #include "state/settings.h"
-#include "sys/realcalls.h"
 #include "translate/datagram_heal.h"
 #include "translate/prefix_heal.h"
 #include "sys/lazy_libc.h" /* last: see there */
@@ -61,25 +56,7 @@ void clat_heal_datagram_in(const struct sockaddr_in *v4)
 	pthread_mutex_unlock(&watch_lock);
 }
 
-void clat_heal_datagram_in_fd(int fd)
+bool clat_heal_datagram_waiting(void)
 {
-	if (atomic_load_explicit(&open_windows, memory_order_relaxed) == 0)
-		return;
-	struct sockaddr_in6 peer;
-	socklen_t len = sizeof(peer);
-	int saved = errno;
-	if (CLAT_REAL(getpeername)(fd, (struct sockaddr *)&peer, &len) == 0 &&
-	    peer.sin6_family == AF_INET6) {
-		/* The IPv4 address embedded under a known prefix (RFC 6052 s2.3). */
-		struct clat_prefix_set known;
-		struct sockaddr_in v4;
-		clat_known_prefixes(&known);
-		for (unsigned i = 0; i < known.count; i++) {
-			if (clat_sockaddr_to_ipv4(&known.prefix[i], &peer, &v4)) {
-				clat_heal_datagram_in(&v4);
-				break;
-			}
-		}
-	}
-	errno = saved;
+	return atomic_load_explicit(&open_windows, memory_order_relaxed) != 0;
 }

@@ -19,9 +19,9 @@
 bool clat_heal_datagram_out(const struct sockaddr_in *v4, struct clat_destination *d);
 /* A datagram arrived from v4 (the program's IPv4 view of its sender). */
 void clat_heal_datagram_in(const struct sockaddr_in *v4);
-/* A datagram arrived on fd, a translated UDP socket, with no sender known
- * to the caller: the connected peer is asked for, only while some
- * destination waits for an answer. */
-void clat_heal_datagram_in_fd(int fd);
+/* True while some destination waits for an answer: only then is a
+ * sender the caller does not have (recv on a connected socket) worth a
+ * getpeername. */
+bool clat_heal_datagram_waiting(void);
 
 #endif

@@ -120,11 +120,10 @@ static ssize_t call_once(int fd, const struct clat_destination *d, uint32_t flow
 /* v4 is what d was made from: after a network change the call runs once
  * more under the rediscovered prefix (prefix_heal.h), or, for UDP, the
  * first retry runs under it. */
-static ssize_t call_ipv6(int fd, const struct sockaddr_in *v4, struct clat_destination *d,
-			 uint32_t flowinfo, clat_dest_call call, void *ctx)
+static ssize_t call_ipv6(int fd, const struct clat_fd *rec, const struct sockaddr_in *v4,
+			 struct clat_destination *d, uint32_t flowinfo, clat_dest_call call, void *ctx)
 {
 	/* UDP says nothing about a lost way: a retry is the sign (datagram_heal.h). */
-	struct clat_fd *rec = clat_fd_find(fd);
 	if (rec != NULL && rec->kind == CLAT_KIND_DGRAM)
 		clat_heal_datagram_out(v4, d);
 	ssize_t result = call_once(fd, d, flowinfo, call, ctx);
@@ -169,7 +168,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 		if (early && d.kind == CLAT_DEST_SYNTHESIZED &&
 		    early_ipv4_attempt_is_final(fd, v4, call, ctx, &result))
 			return result;
-		return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
+		return call_ipv6(fd, rec, v4, &d, flowinfo, call, ctx);
 	}
 	if (state == CLAT_FD_PINNED || !clat_settings()->enabled)
 		return call(fd, asked, len, NULL, ctx);
@@ -177,7 +176,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 	/* A mapped pool address exists only because the name had no IPv4:
 	 * straight to its IPv6 host, whatever the mode. */
 	if (d.kind == CLAT_DEST_MAPPED && take_ipv6(fd, v4mapped))
-		return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
+		return call_ipv6(fd, clat_fd_find(fd), v4, &d, flowinfo, call, ctx);
 	if (d.kind != CLAT_DEST_NEEDS_PREFIX)
 		return call(fd, asked, len, NULL, ctx);
 
@@ -194,7 +193,7 @@ static ssize_t call_for_ipv4(int fd, const struct sockaddr *asked, socklen_t len
 		errno = ipv4_errno; /* fail open: the program sees the IPv4 result */
 		return result;
 	}
-	return call_ipv6(fd, v4, &d, flowinfo, call, ctx);
+	return call_ipv6(fd, clat_fd_find(fd), v4, &d, flowinfo, call, ctx);
 }
 
 ssize_t clat_call_dest(int fd, const struct sockaddr *addr, socklen_t len, clat_dest_call call,

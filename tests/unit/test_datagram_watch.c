@@ -18,6 +18,15 @@ static struct clat_datagram_watch fresh(void)
 	return w;
 }
 
+/* A watch in which v4 got a send at T0 and then an answer. */
+static struct clat_datagram_watch answered_at_t0(in_addr_t v4)
+{
+	struct clat_datagram_watch w = fresh();
+	clat_watch_sent(&w, v4, T0);
+	clat_watch_answered(&w, v4);
+	return w;
+}
+
 START_TEST(first_send_opens_a_window)
 {
 	struct clat_datagram_watch w = fresh();
@@ -38,10 +47,8 @@ END_TEST
 
 START_TEST(an_answer_closes_the_window)
 {
-	struct clat_datagram_watch w = fresh();
 	in_addr_t dns = addr("203.0.113.10");
-	clat_watch_sent(&w, dns, T0);
-	clat_watch_answered(&w, dns);
+	struct clat_datagram_watch w = answered_at_t0(dns);
 	ck_assert_uint_eq(w.open, 0);
 	/* the next send starts a new window: not suspect 5 s after the first */
 	ck_assert(!clat_watch_sent(&w, dns, T0 + 5));
@@ -72,10 +79,8 @@ END_TEST
 
 START_TEST(a_host_that_answered_once_may_get_many_sends)
 {
-	struct clat_datagram_watch w = fresh();
 	in_addr_t busy = addr("198.51.100.8");
-	clat_watch_sent(&w, busy, T0);
-	clat_watch_answered(&w, busy);
+	struct clat_datagram_watch w = answered_at_t0(busy);
 	for (int i = 0; i < 50; i++)
 		clat_watch_sent(&w, busy, T0 + 1);
 	ck_assert(clat_watch_sent(&w, busy, T0 + 1 + CLAT_UNANSWERED_SECONDS));
