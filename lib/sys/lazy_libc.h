@@ -77,7 +77,6 @@ int clat_lazy_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(
 #define mmap(...) CLAT_LAZY(mmap, "mmap")(__VA_ARGS__)
 #define munmap(...) CLAT_LAZY(munmap, "munmap")(__VA_ARGS__)
 #define pthread_once(...) CLAT_LAZY(pthread_once, "pthread_once")(__VA_ARGS__)
-#define dladdr(...) CLAT_LAZY(dladdr, "dladdr")(__VA_ARGS__)
 #define chmod(...) CLAT_LAZY(chmod, "chmod")(__VA_ARGS__)
 #define closedir(...) CLAT_LAZY(closedir, "closedir")(__VA_ARGS__)
 #define dirname(...) CLAT_LAZY(dirname, "dirname")(__VA_ARGS__)
