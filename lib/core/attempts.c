@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <string.h>
 
 #include "attempts.h"
@@ -39,4 +40,10 @@ int clat_attempt_wait_ms(int64_t now_ms, int64_t next_start_ms, int64_t deadline
 		return 0;
 	int64_t wait = until - now_ms;
 	return wait > 3600000 ? 3600000 : (int)wait; /* poll() takes an int */
+}
+
+bool clat_attempt_error_may_help(int err)
+{
+	return err == ENETUNREACH || err == EHOSTUNREACH || err == ENETDOWN || err == EHOSTDOWN ||
+	       err == ETIMEDOUT || err == EADDRNOTAVAIL;
 }

@@ -27,4 +27,10 @@ unsigned clat_attempt_destinations(const struct clat_prefix_set *set,
  * (deadline_ms < 0: none), from now_ms; -1 waits for ever, 0 means now. */
 int clat_attempt_wait_ms(int64_t now_ms, int64_t next_start_ms, int64_t deadline_ms);
 
+/* Whether an attempt's error blames the way to the destination, after
+ * which the next prefix may do better (RFC 8305 s5: a failed attempt starts
+ * the next at once). Anything else (ECONNREFUSED: the server answered;
+ * ECONNRESET; a shutdown from another thread) is the connect's answer. */
+bool clat_attempt_error_may_help(int err);
+
 #endif

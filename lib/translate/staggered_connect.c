@@ -126,16 +126,6 @@ static bool may_race(int fd, int *status_flags, struct clat_fd **rec_out)
 	return true;
 }
 
-/* Errors that blame the way to the destination, after which the next
- * prefix may do better (RFC 8305 s5: a failed attempt starts the next at
- * once). Anything else (ECONNREFUSED: the server answered; ECONNRESET, a
- * shutdown from another thread) is the answer. */
-static bool next_prefix_may_help(int err)
-{
-	return err == ENETUNREACH || err == EHOSTUNREACH || err == ENETDOWN || err == EHOSTDOWN ||
-	       err == ETIMEDOUT || err == EADDRNOTAVAIL;
-}
-
 /* The signals a fault raises in the thread that caused it: they cannot
  * interrupt a wait, and blocking them would turn a crash handler's fault
  * into a kill. */
@@ -255,7 +245,7 @@ static int run_race(struct race *r, const struct clat_fd *rec, const struct sock
 			unsigned i = r->started++;
 			if (start(&r->at[i], i, r->fd, rec, &dests[i]))
 				return (int)i;
-			if (r->at[i].fd < 0 && !next_prefix_may_help(r->at[i].error)) {
+			if (r->at[i].fd < 0 && !clat_attempt_error_may_help(r->at[i].error)) {
 				errno = r->at[i].error;
 				return -1;
 			}
@@ -309,7 +299,7 @@ static int run_race(struct race *r, const struct clat_fd *rec, const struct sock
 			if (a->fd != r->fd)
 				CLAT_REAL(close)(a->fd);
 			a->fd = -1;
-			if (!next_prefix_may_help(err)) {
+			if (!clat_attempt_error_may_help(err)) {
 				errno = err;
 				return -1;
 			}

@@ -1,6 +1,7 @@
 /* Connection attempts over several NAT64 prefixes (RFC 8305 s5, s7.1;
  * docs/requirements.md E.42): which destinations, in which order, and how long
  * to wait between them. */
+#include <errno.h>
 #include <string.h>
 
 #include "core/attempts.h"
@@ -132,6 +133,21 @@ START_TEST(wait_times)
 }
 END_TEST
 
+/* Path errors start the next prefix's attempt at once; an answer from the
+ * server (or anything else) ends the race. */
+START_TEST(which_errors_try_the_next_prefix)
+{
+	static const int path[] = { ENETUNREACH, EHOSTUNREACH, ENETDOWN, EHOSTDOWN,
+				    ETIMEDOUT, EADDRNOTAVAIL };
+	static const int answer[] = { 0, ECONNREFUSED, ECONNRESET, EINTR, EINVAL, EACCES,
+				      EPERM, EISCONN };
+	for (unsigned i = 0; i < sizeof(path) / sizeof(path[0]); i++)
+		ck_assert_msg(clat_attempt_error_may_help(path[i]), "errno %d", path[i]);
+	for (unsigned i = 0; i < sizeof(answer) / sizeof(answer[0]); i++)
+		ck_assert_msg(!clat_attempt_error_may_help(answer[i]), "errno %d", answer[i]);
+}
+END_TEST
+
 Suite *clat_attempts_suite(void)
 {
 	Suite *s = suite_create("attempts");
@@ -143,6 +159,7 @@ Suite *clat_attempts_suite(void)
 	tcase_add_test(tc, duplicates_dropped);
 	tcase_add_test(tc, empty_set);
 	tcase_add_test(tc, wait_times);
+	tcase_add_test(tc, which_errors_try_the_next_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
