@@ -29,6 +29,9 @@
 #     listener (bind, listen, accept's IPv4 peer, options set before bind);
 #     threads rewriting an address during connects
 #   discovery: no prefix given, the lab's DNS64 gives it
+#   several prefixes, the first dead (a resolver answering with both): busybox
+#     wget's blocking connect gets through the second 250 ms later, with early
+#     twins and with the swap at connect; with the dead one alone it fails
 #   tree: exit status passed through; the supervisor serves a background
 #     child after the main program exited
 #   nested: a supervisor inside a supervised tree is refused (EBUSY), exit 2
@@ -199,6 +202,56 @@ if [ -n "$PING" ] && getcap "$PING" 2>/dev/null | grep -q cap_net_raw && have se
 		"${AS_NOBODY[@]}" "${CR[@]}" --supervise=never "$WORK/suid-true"
 else
 	skip "capabilities: ping" "no ping with cap_net_raw, or no setpriv"
+fi
+
+# --- several prefixes: staggered attempts ---------------------------------
+# The DNS64 answers with a dead prefix first (forged_dns64.py; RFC 7050 s3:
+# the answer's order is kept). SYNs to it vanish: a route to a neighbour
+# whose link address nobody has, as in run-lab.sh. A blocking connect (busybox
+# wget) races the prefixes (RFC 8305 s5): the second connects 250 ms later
+# and ends up under the program's fd, with early twins and with the swap at
+# connect. The control: with only the dead prefix wget never connects.
+several_prefixes() {
+	local dead=2001:db8:65::/96 early label
+	forged() { # PREFIXES: the gw's resolver answers ipv4only.arpa with them
+		lab_dns64_stop >/dev/null 2>&1
+		lab__start unbound-gw "$LAB_NS_GW" "$LAB_PYTHON" "$here/forged_dns64.py" \
+			"$LAB_GW6" "$1" 600 && lab__ready unbound-gw lab__listening "$LAB_NS_GW" udp 53
+	}
+	ip -n "$LAB_NS_CL" -6 neigh replace fe80::99 lladdr 02:00:00:00:00:99 dev eth0 nud permanent
+	ip -n "$LAB_NS_CL" -6 route replace "$dead" via fe80::99 dev eth0
+	if ! forged "$dead,$PREFIX"; then
+		notok "several prefixes: a resolver answering with two prefixes" "did not start" show
+	else
+		for early in 1 0; do
+			label=$([ "$early" = 1 ] && echo "early twins" || echo "swap at connect")
+			rm -rf "$WORK/cache" # discovered afresh each time
+			on env CLAT_EARLY_SWITCH=$early "${SAN_ENV[@]}" "$CLATRUN" -v \
+				"$BUSYBOX" wget -q -O- "http://$SV:8080/"
+			if [ "$RC" = 0 ] && grep -q "$MARKER" "$OUT" &&
+				grep -Eq 'prefix 2 of 2 connected first, after (2[5-9][0-9]|[3-9][0-9]{2}|[0-9]{4,}) ms$' "$OUT"; then
+				ok "several prefixes, the first dead ($label): busybox wget connects through the second after the 250 ms delay"
+			else
+				notok "several prefixes, the first dead ($label)" "status $RC, no page or no race in the log" show
+			fi
+		done
+		rm -rf "$WORK/cache"
+		if forged "$dead"; then
+			expect_fail "several prefixes (control): with the dead prefix alone busybox wget does not connect" \
+				timeout -k 1 4 "${SAN_ENV[@]}" "$CLATRUN" "$BUSYBOX" wget -q -O- "http://$SV:8080/"
+		else
+			notok "several prefixes (control): a resolver with the dead prefix" "did not start" show
+		fi
+	fi
+	rm -rf "$WORK/cache"
+	lab_dns64_stop >/dev/null 2>&1
+	lab_dns64_start dns64 >/dev/null 2>&1 || notok "several prefixes: the lab's DNS64 back" "did not start"
+	ip -n "$LAB_NS_CL" -6 route del "$dead" 2>/dev/null
+}
+if [ -x "$BUSYBOX" ]; then
+	several_prefixes
+else
+	skip "several prefixes" "no static $BUSYBOX (apt-get install busybox-static)"
 fi
 
 # --- the calls one by one -----------------------------------------------

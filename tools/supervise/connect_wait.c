@@ -28,9 +28,7 @@ static uint64_t status_mask(const char *line, const char *key)
 	return mask;
 }
 
-/* True when the thread has a signal pending that it neither blocks nor
- * ignores and has a handler for (a fatal one kills it anyway). */
-static bool handled_signal_pending(pid_t tid)
+bool clat_sv_signal_pending(pid_t tid)
 {
 	char path[64], line[256];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
@@ -47,7 +45,7 @@ static bool handled_signal_pending(pid_t tid)
 	return (pending & ~blocked & caught) != 0;
 }
 
-static int64_t now_ms(void)
+int64_t clat_sv_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -65,13 +63,13 @@ int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int ti
 	socklen_t len = sizeof(limit);
 	getsockopt(fd, SOL_SOCKET, timeout_option, &limit, &len);
 	int64_t deadline = limit.tv_sec || limit.tv_usec ?
-		now_ms() - SIGNAL_CHECK_MS + (int64_t)limit.tv_sec * 1000 + limit.tv_usec / 1000 : -1;
+		clat_sv_now_ms() - SIGNAL_CHECK_MS + (int64_t)limit.tv_sec * 1000 + limit.tv_usec / 1000 : -1;
 	for (;;) {
 		if (!clat_sv_still_valid(req))
 			return -EINTR; /* the program is gone: nobody reads this */
-		if (handled_signal_pending((pid_t)req->notif->pid))
+		if (clat_sv_signal_pending((pid_t)req->notif->pid))
 			return -EINTR;
-		if (deadline >= 0 && now_ms() >= deadline)
+		if (deadline >= 0 && clat_sv_now_ms() >= deadline)
 			return -EAGAIN;
 		if (poll(&p, 1, SIGNAL_CHECK_MS) > 0)
 			return 0;

@@ -4,6 +4,8 @@
  * 6535), the RFC 6052 s3.1 private-address rule, synthesis under each
  * prefix in order. The IPv4 view of an IPv6 peer comes from
  * core/sockaddr.c (6052 s2.3). */
+#include <string.h>
+
 #include "core/destination.h"
 #include "core/sockaddr.h"
 #include "supervise.h"
@@ -15,7 +17,8 @@ static enum clat_map_answer map_lookup(void *arg, struct in_addr addr, struct in
 
 enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
 				      const struct sockaddr_in *dst, bool socket_is_ipv6,
-				      struct sockaddr_in6 *out, const char **why)
+				      struct sockaddr_in6 *out, struct clat_sv_candidates *all,
+				      const char **why)
 {
 	/* The mapper's pool addresses come from the library's resolver hooks
 	 * (a program with cgo, or a script's other programs): mapper.c reads
@@ -27,10 +30,12 @@ enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
 	struct clat_destination d;
 	clat_destination_decide(&in, dst, &d);
 	*why = clat_dest_reason_text(d.reason);
+	if (all != NULL) {
+		all->count = d.kind == CLAT_DEST_KEEP || d.kind == CLAT_DEST_NEEDS_PREFIX ? 0 : d.count;
+		memcpy(all->at, d.candidate, all->count * sizeof(d.candidate[0]));
+	}
 	switch (d.kind) {
 	case CLAT_DEST_SYNTHESIZED:
-		/* The first prefix only: no staggered attempts (RFC 8305)
-		 * across several prefixes here. */
 	case CLAT_DEST_MAPPED:
 		*out = d.candidate[0];
 		return CLAT_SV_DEST_TRANSLATED;

@@ -65,14 +65,17 @@ static bool tcp_closed(int fd) { return tcp_state(fd) == TCP_CLOSE; }
  * (connect_wait.c). The flag is the file's, shared with the program, which
  * is inside this very call on the socket meanwhile. EALREADY for a
  * blocking call means it was interrupted before: connect(2) waits for the
- * same connection again. */
-static int64_t connect_twin(struct clat_sv_req *req, int twin, int type,
-			    const struct sockaddr_in6 *dst)
+ * same connection again. With several prefixes (all: more than one
+ * candidate) a blocking TCP connect races them (stagger.c). */
+static int64_t connect_twin(struct clat_sv_req *req, int fd, int twin, int type,
+			    const struct sockaddr_in6 *dst, const struct clat_sv_candidates *all)
 {
 	int flags = fcntl(twin, F_GETFL);
 	bool blocking = flags >= 0 && !(flags & O_NONBLOCK);
 	int64_t rc;
-	if (blocking && type == SOCK_STREAM && fcntl(twin, F_SETFL, flags | O_NONBLOCK) == 0) {
+	if (blocking && type == SOCK_STREAM && all != NULL && all->count > 1) {
+		rc = clat_sv_race(req, fd, twin, IPPROTO_TCP, all->at, all->count, CLAT_SV_CONTINUE);
+	} else if (blocking && type == SOCK_STREAM && fcntl(twin, F_SETFL, flags | O_NONBLOCK) == 0) {
 		rc = connect(twin, (const struct sockaddr *)dst, sizeof(*dst)) == 0 ? 0 : -errno;
 		fcntl(twin, F_SETFL, flags);
 		if (rc == -EINPROGRESS || rc == -EALREADY) {
@@ -93,6 +96,7 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	int fd = (int)req->notif->data.args[0];
 	struct sockaddr_in dst;
 	struct sockaddr_in6 dst6;
+	struct clat_sv_candidates all;
 	struct clat_sv_twin twin;
 	const char *why;
 	int mine, type, protocol;
@@ -101,14 +105,16 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	if (clat_sv_twin_find(req, fd, &twin, &mine)) {
 		/* A twin is IPv6: a kept destination goes out as ::ffff:a.b.c.d
 		 * (an early twin is dual-stack). */
-		if (clat_sv_destination(req->settings, &dst, true, &dst6, &why) == CLAT_SV_DEST_KEEP)
+		if (clat_sv_destination(req->settings, &dst, true, &dst6, &all, &why) ==
+		    CLAT_SV_DEST_KEEP)
 			clat_sockaddr_v4mapped(&dst, &dst6);
-		return connect_twin(req, mine, twin.type, &dst6);
+		return connect_twin(req, fd, mine, twin.type, &dst6, &all);
 	}
 	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
 	if (old < 0)
 		return CLAT_SV_CONTINUE;
-	if (clat_sv_destination(req->settings, &dst, false, &dst6, &why) != CLAT_SV_DEST_TRANSLATED ||
+	if (clat_sv_destination(req->settings, &dst, false, &dst6, &all, &why) !=
+		    CLAT_SV_DEST_TRANSLATED ||
 	    (type == SOCK_STREAM && !tcp_closed(old))) {
 		close(old);
 		return CLAT_SV_CONTINUE;
@@ -121,11 +127,17 @@ int64_t clat_sv_on_connect(struct clat_sv_req *req)
 	}
 	clat_sv_log(req->settings, "connect: fd %d (%s) translated", fd,
 		    type == SOCK_STREAM ? "tcp" : "udp");
+	/* A socket with a bound port connects after the swap, on the first
+	 * prefix only (as the library's race leaves bound sockets alone). */
 	if (rc == CLAT_SV_CONTINUE)
-		return connect_twin(req, fresh, type, &dst6);
+		return connect_twin(req, fd, fresh, type, &dst6, NULL);
 	if (rc == -EINPROGRESS && !(fcntl(fresh, F_GETFL) & O_NONBLOCK)) {
-		clat_sv_may_block();
-		rc = clat_sv_connect_wait(req, fresh, &dst6);
+		if (type == SOCK_STREAM && all.count > 1) {
+			rc = clat_sv_race(req, fd, fresh, protocol, all.at, all.count, rc);
+		} else {
+			clat_sv_may_block();
+			rc = clat_sv_connect_wait(req, fresh, &dst6);
+		}
 	}
 	close(fresh);
 	return rc;

@@ -25,14 +25,14 @@ static int datagram_twin(struct clat_sv_req *req, int fd, const struct sockaddr_
 	int type, protocol;
 	int mine = clat_sv_datagram_twin(req, fd);
 	if (mine >= 0) {
-		clat_sv_destination(req->settings, dst, true, dst6, &why);
+		clat_sv_destination(req->settings, dst, true, dst6, NULL, &why);
 		return mine;
 	}
 	int old = clat_sv_ipv4_socket(req, fd, &type, &protocol);
 	if (old < 0)
 		return -1;
 	if (type != SOCK_DGRAM ||
-	    clat_sv_destination(req->settings, dst, false, dst6, &why) != CLAT_SV_DEST_TRANSLATED) {
+	    clat_sv_destination(req->settings, dst, false, dst6, NULL, &why) != CLAT_SV_DEST_TRANSLATED) {
 		close(old);
 		return -1;
 	}
@@ -219,7 +219,7 @@ int64_t clat_sv_on_sendmmsg(struct clat_sv_req *req)
 		socklen_t tolen = 0;
 		if (rc == 0 && kind == CLAT_REMOTE_ADDR_IPV4) {
 			const char *why;
-			clat_sv_destination(req->settings, &dst, true, &dst6, &why);
+			clat_sv_destination(req->settings, &dst, true, &dst6, NULL, &why);
 			to = &dst6, tolen = sizeof(dst6);
 		} else if (rc == 0 && kind == CLAT_REMOTE_ADDR_OTHER) {
 			to = name, tolen = m.namelen;

@@ -132,10 +132,18 @@ enum clat_sv_dest {
 	CLAT_SV_DEST_V4MAPPED,   /* kept, but the socket is IPv6 already */
 	CLAT_SV_DEST_TRANSLATED, /* synthesised (RFC 6052), or a mapped pool address's host */
 };
-/* What dst becomes; for SYNTHESIZED/V4MAPPED out is the IPv6 destination. */
+/* Every destination to try for a translated one: one per prefix, in the
+ * prefixes' order (RFC 8305 attempts), or the mapped host alone. */
+struct clat_sv_candidates {
+	unsigned count;
+	struct sockaddr_in6 at[CLAT_MAX_PREFIXES];
+};
+/* What dst becomes; for TRANSLATED/V4MAPPED out is the IPv6 destination
+ * (the first candidate); all (may be NULL) gets every candidate. */
 enum clat_sv_dest clat_sv_destination(const struct clat_sv_settings *s,
 				      const struct sockaddr_in *dst, bool socket_is_ipv6,
-				      struct sockaddr_in6 *out, const char **why);
+				      struct sockaddr_in6 *out, struct clat_sv_candidates *all,
+				      const char **why);
 /* The IPv4 view of an IPv6 peer (embedded, v4-mapped, or the pool address
  * mapped to it); false otherwise. */
 bool clat_sv_peer_view(const struct clat_sv_settings *s, const struct sockaddr_in6 *sin6,
@@ -171,6 +179,23 @@ int64_t clat_sv_wait_ready(struct clat_sv_req *req, int fd, short events, int ti
  * connect: 0 or -errno (SO_ERROR), -EINTR when a signal the program
  * handles arrives first, -EINPROGRESS when its SO_SNDTIMEO runs out. */
 int64_t clat_sv_connect_wait(struct clat_sv_req *req, int twin, const struct sockaddr_in6 *dst);
+
+/* The monotonic clock in milliseconds. */
+int64_t clat_sv_now_ms(void);
+/* True when thread tid has a signal pending that it neither blocks nor
+ * ignores and has a handler for (a fatal one kills it anyway). */
+bool clat_sv_signal_pending(pid_t tid);
+
+/* ---- stagger.c ---- */
+/* A blocking TCP connect of the child's fd over dsts[0..n) (several
+ * prefixes, RFC 8305 s5): mine is our copy of its socket (an AF_INET6
+ * twin) and runs attempt 0 (first_rc: its connect's answer when already
+ * started, else CLAT_SV_CONTINUE); later ones run on sockets of ours,
+ * 250 ms apart, and the first to connect is put under the child's number.
+ * Returns connect's answer for the program (0, -errno; -EINTR, and
+ * -EINPROGRESS at SO_SNDTIMEO, with the attempt that goes on under fd). */
+int64_t clat_sv_race(struct clat_sv_req *req, int fd, int mine, int protocol,
+		     const struct sockaddr_in6 *dsts, unsigned n, int64_t first_rc);
 
 /* ---- sockopt_copy.c ---- */
 /* Sets on fresh the options old carries (differing from a fresh socket's):
