@@ -446,6 +446,12 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		warn_if_secure(program, true);
+		/* The library serves inbound from its bind hook; a program the
+		 * supervisor serves binds its own sockets. */
+		if (cfg.inbound)
+			fprintf(stderr, "clatrun: warning: inbound applies to what the library "
+				"sees; sockets %s binds itself (its own system calls) stay "
+				"IPv4-only\n", program);
 		/* Early twins unless CLAT_EARLY_SWITCH=0, the library's switch. */
 		const char *early = getenv("CLAT_EARLY_SWITCH");
 		struct clat_sv_settings sv = { .prefixes = found.set,

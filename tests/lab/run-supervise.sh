@@ -7,7 +7,8 @@
 # server 203.0.113.10 (echo tcp+udp :7, http :8080, dns :53) through TAYGA.
 # Cases (numbers as in the output):
 #   method: --status PROGRAM says supervisor for busybox-static (no
-#     PT_INTERP) and the Go clients (Go build information), library for curl
+#     PT_INTERP) and the Go clients (Go build information), library for curl;
+#     --inbound warns that a supervised program's own sockets stay IPv4-only
 #   busybox-static: wget gets the lab's page, nslookup asks 203.0.113.10;
 #     with --supervise=never wget fails (the control: no translation without
 #     the supervisor)
@@ -105,6 +106,10 @@ if have curl; then
 		"method: .*curl: library \(.*dynamically linked" "${CR[@]}" --status curl
 fi
 expect_fail "method: --supervise=sometimes is refused" "$CLATRUN" --supervise=sometimes true
+if [ -x "$BUSYBOX" ]; then
+	expect "method: --inbound warns that a supervised program's own sockets stay IPv4-only" \
+		"sockets .*busybox binds itself .*stay IPv4-only" "${CR[@]}" --inbound "$BUSYBOX" true
+fi
 
 # --- busybox-static ------------------------------------------------------
 if [ -x "$BUSYBOX" ]; then
