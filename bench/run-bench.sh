@@ -41,7 +41,7 @@
 # Environment:
 #   CLAT_BENCH_BUILD=DIR   build tree (the first argument wins)
 #   CLAT_BENCH_QUICK=1     fewer repetitions and smaller sizes (about 2 minutes)
-#   CLAT_BENCH_REPS=N      rounds per comparison (default: lab bulk 13, others 21;
+#   CLAT_BENCH_REPS=N      rounds per comparison (default: lab bulk 25, others 21;
 #                          quick: 3 and 5)
 #   CLAT_BENCH_OUT=DIR     keep every raw value, callgrind file and log there
 #   CLAT_BENCH_SKIP=LIST   skip sections: any of lab,netns,scale,idle,callgrind
@@ -66,8 +66,8 @@ if [ "$QUICK" = 1 ]; then
 	BULK_MB=32 RR_N=300 CYC_N=500 UDP_N=3000 UNIX_N=5000 SPAWN_N=50 SPAWN_BLOCKS=6
 	CG_CYC=200 CG_UDP=1000 MT_N=1600 MANY_N=2000 FDCALL_N=50000 SCALE_REPS=3
 else
-	LAB_REPS=13 REPS=21
-	BULK_MB=64 RR_N=2000 CYC_N=4000 UDP_N=10000 UNIX_N=10000 SPAWN_N=100 SPAWN_BLOCKS=15
+	LAB_REPS=25 REPS=21
+	BULK_MB=64 RR_N=2000 CYC_N=4000 UDP_N=10000 UNIX_N=10000 SPAWN_N=100 SPAWN_BLOCKS=41
 	CG_CYC=1000 CG_UDP=5000 MT_N=6400 MANY_N=10000 FDCALL_N=200000 SCALE_REPS=5
 fi
 LAB_REPS=${CLAT_BENCH_REPS:-$LAB_REPS} REPS=${CLAT_BENCH_REPS:-$REPS}
